@@ -1,0 +1,20 @@
+"""Typed SQLAlchemy models; importing this package registers every table."""
+
+from db.models.care import Appointment, Clinician
+from db.models.invoices import Invoice, InvoiceLine
+from db.models.patients import AuthSession, Patient
+from db.models.payments import AccountCreditEntry, Allocation, Payment, PaymentEvent, PaymentMethod
+
+__all__ = [
+    "AccountCreditEntry",
+    "Allocation",
+    "Appointment",
+    "AuthSession",
+    "Clinician",
+    "Invoice",
+    "InvoiceLine",
+    "Patient",
+    "Payment",
+    "PaymentEvent",
+    "PaymentMethod",
+]

@@ -1,0 +1,113 @@
+"""The billing-gateway command: serve, migrate, seed-demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from gateway.config import ConfigError, Settings
+
+logger = logging.getLogger("gateway.cli")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    logger.info("serving http://%s:%s/graphql", host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from db.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
+    return 0
+
+
+def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from db.engine import create_engine, create_session_factory
+    from gateway.demo import database_is_empty, seed_demo
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                if not await database_is_empty(session):
+                    if args.if_empty:
+                        logger.info("database already has patients; demo data not loaded")
+                        return 0
+                    logger.error("database already has patients; seed-demo needs an empty one")
+                    return 1
+                summary = await seed_demo(session)
+                await session.commit()
+        finally:
+            await engine.dispose()
+        logger.info("demo data loaded: %s", summary)
+        print("Demo patient: demo@example.com / demo-password")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _export_schema(_settings: Settings, _args: argparse.Namespace) -> int:
+    from schema.build import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="billing-gateway",
+        description="GraphQL billing gateway. Settings come from BILLING_* environment variables.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API over HTTP and WebSocket")
+    serve.add_argument("--host", help="interface to listen on (default: BILLING_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default: BILLING_PORT or 8000)")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations up to the newest")
+    migrate.set_defaults(handler=_migrate)
+
+    seed = commands.add_parser("seed-demo", help="load the demo practice into an empty database")
+    seed.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (and succeed) when the database already has patients",
+    )
+    seed.set_defaults(handler=_seed_demo)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL) to stdout")
+    export.set_defaults(handler=_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_environ()
+    except ConfigError as error:
+        print(f"billing-gateway: {error}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    return int(args.handler(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Paged lists of one patient's appointments, invoices and payments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utc_now
+from db.enums import InvoiceStatus, PaymentMethodType, PaymentStatus
+from db.models import Appointment, Invoice, Payment
+from resolvers.errors import InvalidInputError
+from resolvers.pagination import Page, SortKey, fetch_page
+
+UPCOMING_APPOINTMENTS = (SortKey(Appointment.starts_at), SortKey(Appointment.id))
+PAST_APPOINTMENTS = (
+    SortKey(Appointment.starts_at, descending=True),
+    SortKey(Appointment.id, descending=True),
+)
+INVOICES_NEWEST_FIRST = (
+    SortKey(Invoice.due_on, descending=True),
+    SortKey(Invoice.id, descending=True),
+)
+PAYMENTS_NEWEST_FIRST = (
+    SortKey(Payment.created_at, descending=True),
+    SortKey(Payment.id, descending=True),
+)
+
+
+@dataclass(frozen=True)
+class PaymentFilter:
+    statuses: Sequence[PaymentStatus] | None = None
+    method_types: Sequence[PaymentMethodType] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def list_appointments(
+    session: AsyncSession,
+    patient_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    upcoming: bool | None,
+) -> Page[Appointment]:
+    """List appointments: upcoming ones soonest first, otherwise most recent first."""
+    query = select(Appointment).where(Appointment.patient_id == patient_id)
+    keys = PAST_APPOINTMENTS
+    if upcoming is True:
+        query = query.where(Appointment.starts_at >= utc_now())
+        keys = UPCOMING_APPOINTMENTS
+    elif upcoming is False:
+        query = query.where(Appointment.starts_at < utc_now())
+    return await fetch_page(session, query, keys, first=first, after=after)
+
+
+async def list_invoices(
+    session: AsyncSession,
+    patient_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    statuses: Sequence[InvoiceStatus] | None,
+) -> Page[Invoice]:
+    query = select(Invoice).where(Invoice.patient_id == patient_id)
+    if statuses:
+        query = query.where(Invoice.status.in_(statuses))
+    return await fetch_page(session, query, INVOICES_NEWEST_FIRST, first=first, after=after)
+
+
+async def list_payments(
+    session: AsyncSession,
+    patient_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    filters: PaymentFilter,
+) -> Page[Payment]:
+    """List payments newest first; ``created_from`` is inclusive and ``created_to`` exclusive."""
+    for name, value in (("from", filters.created_from), ("to", filters.created_to)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInputError(
+                f"{name} has no time zone; send an ISO 8601 time with an offset, such as Z.",
+                field=name,
+            )
+    query = select(Payment).where(Payment.patient_id == patient_id)
+    if filters.statuses:
+        query = query.where(Payment.status.in_(filters.statuses))
+    if filters.method_types:
+        query = query.where(Payment.method_type.in_(filters.method_types))
+    if filters.created_from is not None:
+        query = query.where(Payment.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Payment.created_at < filters.created_to)
+    return await fetch_page(session, query, PAYMENTS_NEWEST_FIRST, first=first, after=after)
