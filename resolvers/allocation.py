@@ -52,7 +52,7 @@ def plan_allocation(amount_cents: int, outstanding: Sequence[OutstandingInvoice]
     return AllocationPlan(applications=applications, credit_cents=remaining)
 
 
-def _held_cents_by_invoice() -> Select[tuple[int, int]]:
+def _held_cents_by_invoice() -> Select[int, int]:
     """Cents held on each invoice by allocations of payments not failed or canceled."""
     return (
         select(Allocation.invoice_id, func.sum(Allocation.amount_cents).label("held"))

@@ -32,7 +32,7 @@ from resolvers.passwords import hash_password, verify_password
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "bgp_"
+TOKEN_PREFIX = "bgp_"  # noqa: S105 (a public prefix, not a secret)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is

@@ -1,4 +1,4 @@
-"""What a patient owes and what they hold as account credit."""
+"""Balances owed, account credit, and paid and pending amounts per invoice."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from db.models import AccountCreditEntry, Allocation, Invoice, Payment
 from resolvers.allocation import PAYABLE_INVOICE_STATUSES
 
 
-async def _sums_by_key(
-    session: AsyncSession, query: Select[tuple[int, int | None]]
-) -> dict[int, int]:
+async def _sums_by_key(session: AsyncSession, query: Select[int, int]) -> dict[int, int]:
     return {key: int(total or 0) for key, total in await session.execute(query)}
 
 

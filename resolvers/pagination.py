@@ -107,7 +107,7 @@ def _after_clause(keys: Sequence[SortKey], values: Sequence[object]) -> Any:
 
 async def fetch_page(
     session: AsyncSession,
-    query: Select[tuple[RowT]],
+    query: Select[RowT],
     keys: Sequence[SortKey],
     *,
     first: int | None,

@@ -22,7 +22,12 @@ from db.base import utc_now
 from db.engine import write_transaction
 from db.enums import FailureCode, PaymentStatus
 from db.models import Patient, Payment, PaymentEvent, PaymentMethod
-from resolvers.allocation import load_outstanding_invoices, plan_allocation, store_allocations
+from resolvers.allocation import (
+    OutstandingInvoice,
+    load_outstanding_invoices,
+    plan_allocation,
+    store_allocations,
+)
 from resolvers.errors import (
     AmountExceedsBalanceError,
     IdempotencyKeyReusedError,
@@ -32,7 +37,7 @@ from resolvers.errors import (
     ProcessorError,
 )
 from resolvers.money import CURRENCY, format_cents
-from resolvers.payment_states import transition_payment
+from resolvers.payment_states import OUTCOME_STATUSES, transition_payment
 from resolvers.ports import ChargeRequest, ChargeUpdate
 from resolvers.services import BillingServices, publish_events
 
@@ -70,7 +75,11 @@ def new_confirmation_number(prefix: str) -> str:
 
 
 def statement_descriptor(prefix: str, confirmation_number: str) -> str:
-    """Build the 22-character text a bank statement shows, ending in a code the patient can match."""
+    """Build the text a bank statement shows (at most 22 characters).
+
+    It ends with the first group of the confirmation number, so a patient can
+    match the statement line to the payment.
+    """
     suffix = confirmation_number.rsplit("-", 2)[-2]
     return f"{prefix[: 22 - len(suffix) - 1]} {suffix}"
 
@@ -95,9 +104,9 @@ def _validate_request(request: PayBillRequest) -> None:
 
 
 async def _lock_patient(session: AsyncSession, patient_id: int) -> None:
-    # On PostgreSQL this row lock serialises payments per patient; on SQLite
-    # the write transaction already holds the database lock and FOR UPDATE is
-    # left out of the SQL.
+    # On PostgreSQL this row lock serialises payments per patient. SQLite
+    # drops FOR UPDATE, but there the write transaction already holds the
+    # database lock.
     await session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
 
 
@@ -117,7 +126,8 @@ async def _create_pending_payment(
     )
     if method is None:
         raise NotFoundError(
-            "Payment method not found; add one with addPaymentMethod or pick one from paymentMethods.",
+            "Payment method not found; pick one from paymentMethods or add one "
+            "with addPaymentMethod.",
             field="paymentMethodId",
         )
 
@@ -131,12 +141,15 @@ async def _create_pending_payment(
     amount = request.amount_cents
     if amount is None:
         amount = sum(item.due_cents for item in chosen)
-    if amount == 0 or amount > balance:
+    if balance == 0 or amount == 0:
         raise AmountExceedsBalanceError(
-            f"The amount {format_cents(amount)} is more than your balance of "
-            f"{format_cents(balance)}; pay at most {format_cents(balance)}."
-            if amount
-            else f"Your balance is {format_cents(balance)}, so there is nothing to pay.",
+            f"Your balance is {format_cents(balance)}, so there is nothing to pay.",
+            field="amountCents",
+        )
+    if amount > balance:
+        raise AmountExceedsBalanceError(
+            f"{format_cents(amount)} is more than your balance of {format_cents(balance)}; "
+            f"pay {format_cents(balance)} or less.",
             field="amountCents",
         )
     plan = plan_allocation(amount, chosen)
@@ -175,7 +188,7 @@ async def _create_pending_payment(
 
 async def _load_chosen_invoices(
     session: AsyncSession, patient_id: int, invoice_ids: tuple[int, ...]
-) -> list:  # type: ignore[type-arg]
+) -> list[OutstandingInvoice]:
     found = {
         item.invoice.id: item
         for item in await load_outstanding_invoices(session, patient_id, invoice_ids)
@@ -190,7 +203,8 @@ async def _load_chosen_invoices(
             )
         if item.due_cents == 0:
             raise AmountExceedsBalanceError(
-                f"Invoice {item.invoice.number} has nothing left to pay; remove it from invoiceIds.",
+                f"Invoice {item.invoice.number} has nothing left to pay; "
+                "remove it from invoiceIds.",
                 field="invoiceIds",
             )
         chosen.append(item)
@@ -281,17 +295,34 @@ async def apply_charge_update(
             payment.processor_reference = update.reference
         if update.expected_settlement_on is not None:
             payment.expected_settlement_on = update.expected_settlement_on
-        event = await transition_payment(
-            session,
-            payment,
-            update.status,
-            update.message,
-            failure_code=update.failure_code,
-            failure_reason=update.failure_reason,
+
+        events: list[PaymentEvent | None] = []
+        if (
+            update.reference
+            and payment.status is PaymentStatus.PENDING
+            and update.status in OUTCOME_STATUSES
+        ):
+            # The outcome overtook the processor's first answer (a webhook can
+            # beat the API response). The charge did reach the processor, so
+            # its PROCESSING step is recorded before the outcome.
+            events.append(
+                await transition_payment(
+                    session, payment, PaymentStatus.PROCESSING, "Sent to the payment processor"
+                )
+            )
+        events.append(
+            await transition_payment(
+                session,
+                payment,
+                update.status,
+                update.message,
+                failure_code=update.failure_code,
+                failure_reason=update.failure_reason,
+            )
         )
 
-    if event is not None:
-        await publish_events(services, [(event, payment.patient_id)])
+    stored = [(event, payment.patient_id) for event in events if event is not None]
+    await publish_events(services, stored)
     return payment
 
 
@@ -299,7 +330,7 @@ async def recover_in_flight_payments(services: BillingServices) -> int:
     """Resubmit PENDING payments and re-watch PROCESSING ones, e.g. after a restart.
 
     Returns how many payments were picked up. Resubmitting is safe because the
-    processor sees the same idempotency key for the same payment.
+    processor receives the same idempotency key for the same payment.
     """
     async with services.session_factory() as session:
         rows = (

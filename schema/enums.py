@@ -1,27 +1,51 @@
-"""GraphQL enums, registered from the database's own enum classes."""
+"""GraphQL enums, registered from the database's own enum classes.
+
+``strawberry.enum`` marks each class in place, so the names re-exported here
+are the very classes the models store and mypy checks them as such.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from db import enums
+from db.enums import (
+    AppointmentKind,
+    AppointmentModality,
+    AppointmentStatus,
+    CardFunding,
+    FailureCode,
+    InvoiceStatus,
+    LineCategory,
+    PaymentMethodType,
+    PaymentStatus,
+)
 
-AppointmentKind = strawberry.enum(enums.AppointmentKind, description="What an appointment is for.")
-AppointmentModality = strawberry.enum(
-    enums.AppointmentModality, description="Whether an appointment is held by video or in person."
+strawberry.enum(AppointmentKind, description="What an appointment is for.")
+strawberry.enum(
+    AppointmentModality, description="Whether an appointment is held by video or in person."
 )
-AppointmentStatus = strawberry.enum(enums.AppointmentStatus)
-InvoiceStatus = strawberry.enum(enums.InvoiceStatus)
-LineCategory = strawberry.enum(
-    enums.LineCategory, description="Why an invoice line is charged, as an insurer would name it."
-)
-PaymentMethodType = strawberry.enum(enums.PaymentMethodType)
-CardFunding = strawberry.enum(enums.CardFunding)
-PaymentStatus = strawberry.enum(
-    enums.PaymentStatus,
+strawberry.enum(AppointmentStatus)
+strawberry.enum(InvoiceStatus)
+strawberry.enum(LineCategory, description="Why an invoice line is charged, as an insurer names it.")
+strawberry.enum(PaymentMethodType)
+strawberry.enum(CardFunding)
+strawberry.enum(
+    PaymentStatus,
     description=(
         "Where a payment stands. It moves only forward: PENDING, PROCESSING, then "
         "SUCCEEDED, FAILED or CANCELED; a succeeded payment may later be refunded."
     ),
 )
-FailureCode = strawberry.enum(enums.FailureCode, description="Why a payment failed.")
+strawberry.enum(FailureCode, description="Why a payment failed.")
+
+__all__ = [
+    "AppointmentKind",
+    "AppointmentModality",
+    "AppointmentStatus",
+    "CardFunding",
+    "FailureCode",
+    "InvoiceStatus",
+    "LineCategory",
+    "PaymentMethodType",
+    "PaymentStatus",
+]

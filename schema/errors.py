@@ -1,4 +1,4 @@
-"""How domain errors reach clients: as userErrors in payloads, or as GraphQL errors."""
+"""Conversion of domain errors into payload userErrors and into GraphQL errors."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class UserErrorCode(enum.Enum):
     INVALID_BANK_ACCOUNT = "INVALID_BANK_ACCOUNT"
     EMAIL_TAKEN = "EMAIL_TAKEN"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    WEAK_PASSWORD = "WEAK_PASSWORD"
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (an error code)
     INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_INPUT = "INVALID_INPUT"
 

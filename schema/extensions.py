@@ -49,6 +49,6 @@ class RequestLogger(SchemaExtension):
 class CloseRequestDatabase(SchemaExtension):
     """Returns the request's database connection to the pool when the operation ends."""
 
-    async def on_operation(self):  # type: ignore[no-untyped-def,override]
+    async def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         await self.execution_context.context.database.close()

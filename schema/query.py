@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from db import models
+from db.base import Base
 from schema.context import Info
 from schema.ids import decode_global_id
 from schema.types.appointment import Appointment
@@ -15,7 +16,7 @@ from schema.types.payment import Payment, PaymentMethod
 
 # GraphQL type name -> (model, how to build the type). Every entry's model has
 # a patient_id column, which node() checks against the caller.
-_NODE_TYPES: dict[str, tuple[type[models.Base], type]] = {
+_NODE_TYPES: dict[str, tuple[type[Base], type]] = {
     "Appointment": (models.Appointment, Appointment),
     "Invoice": (models.Invoice, Invoice),
     "Payment": (models.Payment, Payment),

@@ -65,7 +65,8 @@ FAILURE_REASONS = {
         "Your card was declined. Use a different card or contact your card issuer."
     ),
     (FailureCode.INSUFFICIENT_FUNDS, False): (
-        "Your card was declined for insufficient funds. Use a different card or pay a smaller amount."
+        "Your card was declined for insufficient funds. "
+        "Use a different card or pay a smaller amount."
     ),
     (FailureCode.INSUFFICIENT_FUNDS, True): (
         "Your bank returned the payment for insufficient funds. "
@@ -207,7 +208,7 @@ class SandboxProcessor:
         try:
             await self._on_update(update)
         except Exception:
-            # Nobody awaits this task, so the error is logged here; the
+            # No caller awaits this task, so the error is logged here. The
             # payment stays in flight and is picked up again at the next start.
             logger.exception("could not record sandbox outcome for charge %s", reference)
 

@@ -10,7 +10,7 @@ from strawberry import relay
 from resolvers.pagination import Page
 
 RowT = TypeVar("RowT")
-NodeT = TypeVar("NodeT")
+NodeT = TypeVar("NodeT", bound=relay.Node)
 
 
 def to_connection(page: Page[RowT], convert: Callable[[RowT], NodeT]) -> relay.Connection[NodeT]:

@@ -13,7 +13,15 @@ from db.enums import FailureCode, PaymentMethodType
 from db.enums import PaymentStatus as S
 from db.models import Payment, PaymentEvent
 from resolvers.payment_states import is_allowed_transition, transition_payment
-from tests.unit.builders import add_card, add_invoice, add_patient
+from resolvers.payments import apply_charge_update
+from resolvers.ports import ChargeUpdate
+from tests.unit.builders import (
+    RecordedUpdates,
+    add_card,
+    add_invoice,
+    add_patient,
+    sandbox_services,
+)
 
 ALLOWED = [
     (S.PENDING, S.PROCESSING),
@@ -170,3 +178,29 @@ async def test_failure_records_code_and_reason(
         assert payment.failure_code is FailureCode.INSUFFICIENT_FUNDS
         assert payment.failure_reason == "Not enough funds."
         assert payment.settled_at is None
+
+
+async def test_outcome_before_processing_records_both(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        payment = await _pending_payment(session)
+        await session.commit()
+    services = sandbox_services(session_factory, RecordedUpdates())
+
+    await apply_charge_update(
+        services,
+        ChargeUpdate(
+            reference="sbx_pi_card_ok_0001",
+            payment_id=payment.id,
+            status=S.SUCCEEDED,
+            message="Payment succeeded",
+        ),
+    )
+
+    async with session_factory() as session:
+        assert await _event_statuses(session, payment.id) == [
+            (1, S.PENDING),
+            (2, S.PROCESSING),
+            (3, S.SUCCEEDED),
+        ]
