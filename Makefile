@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/billing-gateway migrate
 	$(BIN)/billing-gateway seed-demo --if-empty
-	BILLING_DEMO=1 $(BIN)/billing-gateway serve
+	$(BIN)/billing-gateway serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from db.engine import create_engine, create_session_factory
 from gateway.config import Settings
@@ -26,6 +28,10 @@ from schema.context import GatewayContext, bearer_token
 
 logger = logging.getLogger(__name__)
 
+WEBSOCKET_AUTH_HINT = (
+    'Sign in first, then send {"Authorization": "Bearer <token>"} as the connection_init payload.'
+)
+
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     """Strawberry's ASGI view with the gateway's context."""
@@ -33,6 +39,15 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     def __init__(self, services: BillingServices, *, graphiql: bool) -> None:
         super().__init__(build_schema(), graphql_ide="graphiql" if graphiql else None)
         self.services = services
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        # Every subscription needs a signed-in patient, so a connection
+        # without a valid token is closed at connection_init (4403 on
+        # graphql-transport-ws) instead of failing each subscribe later.
+        if await context.current_patient() is None:
+            logger.info("websocket connection rejected: missing or invalid token")
+            raise ConnectionRejectionError({"message": WEBSOCKET_AUTH_HINT})
+        return UnsetType()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GatewayContext:
         return GatewayContext(

@@ -17,6 +17,8 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # Alembic announces each of its plugins at INFO; only its migration steps matter here.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from db.models import Allocation, Invoice, Patient, Payment, PaymentEvent, Payme
 from gateway import demo_data as data
 from gateway.demo_data import MethodSpec, PatientSpec
 from gateway.demo_support import IdentifierSource, open_day_on_or_after, utc_at
+from gateway.processors.sandbox import PROCESSING_MESSAGES, SUCCESS_MESSAGES
 from resolvers.money import CURRENCY
 
 
@@ -198,8 +199,8 @@ def _succeeded_timeline(method_type: PaymentMethodType, created_at: datetime) ->
         return _Timeline(
             events=[
                 created,
-                (PaymentStatus.PROCESSING, "ACH debit submitted to the bank", sent_at),
-                (PaymentStatus.SUCCEEDED, "Payment succeeded", utc_at(settles_on, 14, 0)),
+                (PaymentStatus.PROCESSING, PROCESSING_MESSAGES["ach"], sent_at),
+                (PaymentStatus.SUCCEEDED, SUCCESS_MESSAGES["ach"], utc_at(settles_on, 14, 0)),
             ],
             expected_settlement_on=settles_on,
         )
@@ -207,8 +208,8 @@ def _succeeded_timeline(method_type: PaymentMethodType, created_at: datetime) ->
     return _Timeline(
         events=[
             created,
-            (PaymentStatus.PROCESSING, "Sent to the card network", sent_at),
-            (PaymentStatus.SUCCEEDED, "Payment succeeded", succeeded_at),
+            (PaymentStatus.PROCESSING, PROCESSING_MESSAGES["card"], sent_at),
+            (PaymentStatus.SUCCEEDED, SUCCESS_MESSAGES["card"], succeeded_at),
         ],
         expected_settlement_on=succeeded_at.date(),
     )
@@ -221,8 +222,8 @@ def _declined_timeline(created_at: datetime) -> _Timeline:
     return _Timeline(
         events=[
             (PaymentStatus.PENDING, "Payment created", created_at),
-            (PaymentStatus.PROCESSING, "Sent to the card network", sent_at),
-            (PaymentStatus.FAILED, "Card declined by the issuer", failed_at),
+            (PaymentStatus.PROCESSING, PROCESSING_MESSAGES["card"], sent_at),
+            (PaymentStatus.FAILED, data.DECLINE_REASON, failed_at),
         ],
         expected_settlement_on=created_at.date(),
     )

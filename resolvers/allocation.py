@@ -1,9 +1,9 @@
 """Applying a payment to invoices, and keeping invoice statuses in step.
 
-A payment goes to the invoices the patient chose, in the order chosen, or
-else to every open invoice, oldest due date first. Each application is an
-``Allocation`` row; what is left over after the chosen invoices becomes
-account credit. Allocations plus credit always equal the payment.
+A payment goes to the invoices the patient chose, in the order chosen, then
+to their other open invoices, oldest due date first. Each application is an
+``Allocation`` row. What is left after every open invoice becomes account
+credit, so allocations plus credit always equal the payment.
 """
 
 from __future__ import annotations

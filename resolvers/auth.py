@@ -114,7 +114,7 @@ async def sign_up(
             taken = await session.scalar(select(Patient.id).where(Patient.email == email))
             if taken is not None:
                 raise EmailTakenError(
-                    "An account already uses this email; sign in or reset your password.",
+                    "An account already uses this email; sign in with it instead.",
                     field="email",
                 )
             patient = Patient(name=name.strip(), email=email, password_hash=password_hash)
@@ -124,7 +124,7 @@ async def sign_up(
     except IntegrityError as error:
         # Two sign-ups for one email raced past the check above.
         raise EmailTakenError(
-            "An account already uses this email; sign in or reset your password.", field="email"
+            "An account already uses this email; sign in with it instead.", field="email"
         ) from error
 
     logger.info("patient %s signed up", patient.id)
@@ -150,9 +150,7 @@ async def log_in(
     )
     if not matches or patient is None:
         logger.info("sign-in rejected: wrong email or password")
-        raise InvalidCredentialsError(
-            "Email or password is incorrect. Check both and try again.", field="email"
-        )
+        raise InvalidCredentialsError("Email or password is incorrect. Check both and try again.")
 
     async with write_transaction(factory) as session:
         token = await _issue_token(session, patient.id, token_lifetime)

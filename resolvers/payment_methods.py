@@ -90,9 +90,14 @@ def validate_bank_account(account: BankAccountDetails) -> BankAccountDetails:
     """Reject malformed ACH details; return them with separators removed."""
     routing = _digits_only(account.routing_number)
     number = _digits_only(account.account_number)
-    if not aba_routing_valid(routing):
+    if len(routing) != 9 or not routing.isdigit():
         raise InvalidBankAccountError(
             "Routing number must be the 9 digits printed at the bottom left of a check.",
+            field="bankAccount.routingNumber",
+        )
+    if not aba_routing_valid(routing):
+        raise InvalidBankAccountError(
+            f"Routing number {routing} fails its check digit; re-check the 9 digits.",
             field="bankAccount.routingNumber",
         )
     if not number.isdigit() or not 4 <= len(number) <= 17:

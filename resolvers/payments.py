@@ -152,7 +152,7 @@ async def _create_pending_payment(
             f"pay {format_cents(balance)} or less.",
             field="amountCents",
         )
-    plan = plan_allocation(amount, chosen)
+    plan = plan_allocation(amount, _then_oldest_first(chosen, open_invoices))
 
     now = utc_now()
     confirmation = new_confirmation_number(services.confirmation_prefix)
@@ -184,6 +184,19 @@ async def _create_pending_payment(
     session.add(event)
     await session.flush()
     return payment, event
+
+
+def _then_oldest_first(
+    chosen: list[OutstandingInvoice], open_invoices: list[OutstandingInvoice]
+) -> list[OutstandingInvoice]:
+    """Order the chosen invoices first, then the patient's other open ones oldest due first.
+
+    Money beyond the chosen invoices goes on to what else is owed rather than
+    sitting as credit beside an unpaid bill. Only money beyond every open
+    invoice, which the balance check rules out for new payments, is credit.
+    """
+    chosen_ids = {item.invoice.id for item in chosen}
+    return chosen + [item for item in open_invoices if item.invoice.id not in chosen_ids]
 
 
 async def _load_chosen_invoices(

@@ -53,6 +53,10 @@ class GatewayContext:
         if self.header_token is not None:
             return self.header_token
         params = self.connection_params or {}
+        # Apollo-style clients nest the header: {"headers": {"Authorization": ...}}.
+        headers = params.get("headers")
+        if isinstance(headers, dict):
+            params = {**headers, **params}
         for key in ("Authorization", "authorization"):
             value = params.get(key)
             if isinstance(value, str):

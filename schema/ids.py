@@ -5,8 +5,6 @@ from __future__ import annotations
 from strawberry.relay import GlobalID
 from strawberry.relay.types import GlobalIDValueError
 
-from resolvers.errors import NotFoundError
-
 
 def decode_global_id(value: str, expected_type: str | None = None) -> tuple[str, int] | None:
     """Return (type name, database id) for a well-formed ID, or None.
@@ -25,12 +23,18 @@ def decode_global_id(value: str, expected_type: str | None = None) -> tuple[str,
     return global_id.type_name, int(global_id.node_id)
 
 
-def require_id(value: str, expected_type: str, *, field: str, what: str) -> int:
-    """Decode an input ID or raise NOT_FOUND naming the input field."""
+# No row has this primary key, since SQLite and PostgreSQL both count from 1.
+MISSING_ID = 0
+
+
+def database_id_or_missing(value: str, expected_type: str) -> int:
+    """Decode an input ID, mapping a malformed or wrong-type one to an id that never exists.
+
+    The lookup that follows then answers NOT_FOUND with the same message as
+    for an unknown ID or another patient's, so the reply reveals nothing.
+    """
     decoded = decode_global_id(value, expected_type)
-    if decoded is None:
-        raise NotFoundError(f"{what} not found; use an id returned by this API.", field=field)
-    return decoded[1]
+    return MISSING_ID if decoded is None else decoded[1]
 
 
 def encode_global_id(type_name: str, database_id: int) -> str:

@@ -10,7 +10,7 @@ from resolvers.errors import BillingError
 from resolvers.payment_events import follow_payment_events, get_patient_payment
 from schema.context import Info
 from schema.errors import ClientError
-from schema.ids import require_id
+from schema.ids import database_id_or_missing
 from schema.types.payment import PaymentEvent
 
 
@@ -26,7 +26,7 @@ class Subscription:
         services = info.context.services
         try:
             patient = await info.context.require_patient()
-            database_id = require_id(payment_id, "Payment", field="paymentId", what="Payment")
+            database_id = database_id_or_missing(payment_id, "Payment")
             async with services.session_factory() as session:
                 await get_patient_payment(session, patient.id, database_id)
         except BillingError as error:

@@ -60,6 +60,12 @@ TEST_BANK_ACCOUNTS = {
     "000222222227": FailureCode.INSUFFICIENT_FUNDS.value,
 }
 
+PROCESSING_MESSAGES = {
+    "card": "Card charge sent for approval",
+    "ach": "ACH debit sent to your bank",
+}
+SUCCESS_MESSAGES = {"card": "Payment succeeded", "ach": "ACH debit settled"}
+
 FAILURE_REASONS = {
     (FailureCode.CARD_DECLINED, False): (
         "Your card was declined. Use a different card or contact your card issuer."
@@ -160,9 +166,7 @@ class SandboxProcessor:
             reference=reference,
             payment_id=request.payment_id,
             status=PaymentStatus.PROCESSING,
-            message="ACH debit sent to your bank"
-            if is_ach
-            else "Card authorized; capturing the charge",
+            message=PROCESSING_MESSAGES[kind],
             expected_settlement_on=_settlement_date(delay),
         )
 
@@ -190,7 +194,7 @@ class SandboxProcessor:
                 reference=reference,
                 payment_id=payment_id,
                 status=PaymentStatus.SUCCEEDED,
-                message="ACH debit settled" if is_ach else "Payment succeeded",
+                message=SUCCESS_MESSAGES[kind],
             )
         else:
             code = FailureCode(outcome)
@@ -198,9 +202,8 @@ class SandboxProcessor:
                 reference=reference,
                 payment_id=payment_id,
                 status=PaymentStatus.FAILED,
-                message="Bank returned the ACH debit"
-                if is_ach
-                else "Card issuer declined the charge",
+                # The event a subscriber sees carries the reason itself.
+                message=FAILURE_REASONS[(code, is_ach)],
                 failure_code=code,
                 failure_reason=FAILURE_REASONS[(code, is_ach)],
             )

@@ -11,7 +11,7 @@ from resolvers.ports import BankAccountDetails, CardDetails
 from schema.context import Info
 from schema.enums import PaymentMethodType
 from schema.errors import UserError, user_errors
-from schema.ids import require_id
+from schema.ids import database_id_or_missing
 from schema.types.payment import Payment, PaymentMethod
 
 
@@ -92,15 +92,10 @@ def _new_method(input: AddPaymentMethodInput) -> payment_methods.NewPaymentMetho
 def _pay_bill_request(input: PayBillInput) -> payments.PayBillRequest:
     invoice_ids = None
     if input.invoice_ids is not None:
-        invoice_ids = tuple(
-            require_id(value, "Invoice", field="invoiceIds", what="Invoice")
-            for value in input.invoice_ids
-        )
+        invoice_ids = tuple(database_id_or_missing(value, "Invoice") for value in input.invoice_ids)
     return payments.PayBillRequest(
         idempotency_key=input.idempotency_key,
-        payment_method_id=require_id(
-            input.payment_method_id, "PaymentMethod", field="paymentMethodId", what="Payment method"
-        ),
+        payment_method_id=database_id_or_missing(input.payment_method_id, "PaymentMethod"),
         amount_cents=input.amount_cents,
         invoice_ids=invoice_ids,
     )

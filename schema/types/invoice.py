@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from db import models
+from db.base import utc_now
 from schema.context import Info
 from schema.enums import InvoiceStatus, LineCategory
 from schema.types.appointment import Appointment
@@ -118,6 +119,15 @@ class Invoice(relay.Node):
             return money(0, self.currency)
         paid, pending = await info.context.loaders.invoice_amounts.load(self.id)
         return money(max(self.total_cents - paid - pending, 0), self.currency)
+
+    @strawberry.field(description="Past its due date with money still due.")
+    async def overdue(self, info: Info) -> bool:
+        if self.status not in {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID}:
+            return False
+        if self.due_on >= utc_now().date():
+            return False
+        paid, pending = await info.context.loaders.invoice_amounts.load(self.id)
+        return self.total_cents - paid - pending > 0
 
     @strawberry.field
     async def appointment(self, info: Info) -> Appointment | None:

@@ -22,6 +22,8 @@ from schema.types.money import Money, money
 from schema.types.payment import Payment, PaymentMethod
 
 FIRST_DESCRIPTION = "Page size, 0 to 100; 20 when omitted."
+# Connections are nullable so that a bad argument (first: 500) nulls only the
+# list, with an error beside it, rather than the whole patient.
 AFTER_DESCRIPTION = "endCursor of the previous page."
 
 
@@ -55,7 +57,7 @@ class Patient(relay.Node):
             bool | None,
             strawberry.argument(description="true for future appointments, false for past."),
         ] = None,
-    ) -> relay.Connection[Appointment]:
+    ) -> relay.Connection[Appointment] | None:
         try:
             async with info.context.database.session() as session:
                 page = await listings.list_appointments(
@@ -72,7 +74,7 @@ class Patient(relay.Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
         status: list[InvoiceStatus] | None = None,
-    ) -> relay.Connection[Invoice]:
+    ) -> relay.Connection[Invoice] | None:
         try:
             async with info.context.database.session() as session:
                 page = await listings.list_invoices(
@@ -92,7 +94,7 @@ class Patient(relay.Node):
         method_type: list[PaymentMethodType] | None = None,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-    ) -> relay.Connection[Payment]:
+    ) -> relay.Connection[Payment] | None:
         filters = listings.PaymentFilter(
             statuses=status, method_types=method_type, created_from=from_, created_to=to
         )

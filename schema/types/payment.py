@@ -79,7 +79,7 @@ class Payment(relay.Node):
     created_at: datetime
     settled_at: datetime | None
     expected_settlement_on: date | None = strawberry.field(
-        description="When the money is expected to settle; ACH takes longer than cards."
+        description="The date the processor expects the money to settle."
     )
     amount_cents: strawberry.Private[int]
     refunded_cents: strawberry.Private[int]

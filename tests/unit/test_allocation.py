@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import FailureCode, InvoiceStatus, PaymentStatus
@@ -186,13 +186,13 @@ async def test_failed_payment_releases_allocations(
         assert (await session.get_one(Invoice, invoice.id)).status is InvoiceStatus.OPEN
 
 
-async def test_overpaying_chosen_invoices_becomes_credit(
+async def test_overpaying_chosen_invoices_pays_next_oldest(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     async with session_factory() as session:
         patient = await add_patient(session)
-        small = await add_invoice(session, patient.id, 3000, date(2026, 10, 31))
-        await add_invoice(session, patient.id, 9000, date(2026, 11, 30))
+        newest = await add_invoice(session, patient.id, 3000, date(2026, 12, 31))
+        oldest = await add_invoice(session, patient.id, 9000, date(2026, 10, 31))
         card = await add_card(session, patient.id)
         await session.commit()
     services = sandbox_services(session_factory, RecordedUpdates())
@@ -204,10 +204,46 @@ async def test_overpaying_chosen_invoices_becomes_credit(
             idempotency_key="e",
             payment_method_id=card.id,
             amount_cents=5000,
-            invoice_ids=(small.id,),
+            invoice_ids=(newest.id,),
         ),
     )
     await services.processor.aclose()
+
+    async with session_factory() as session:
+        assert await _allocations(session, result.payment.id) == [
+            (newest.id, 3000),
+            (oldest.id, 2000),
+        ]
+        assert (await credits_by_patient(session, [patient.id]))[patient.id] == 0
+
+
+async def test_credit_counts_once_collected(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        patient = await add_patient(session)
+        await add_invoice(session, patient.id, 3000, date(2026, 10, 31))
+        card = await add_card(session, patient.id)
+        await session.commit()
+    services = sandbox_services(session_factory, RecordedUpdates())
+    result = await pay_bill(
+        services, patient.id, PayBillRequest(idempotency_key="f", payment_method_id=card.id)
+    )
+    await services.processor.aclose()
+    async with session_factory() as session:
+        # pay_bill never plans credit, since it rejects amounts above the
+        # balance, so the entry is written directly, as a later adjustment would.
+        session.add(
+            AccountCreditEntry(
+                patient_id=patient.id,
+                payment_id=result.payment.id,
+                amount_cents=700,
+                reason="Insurance lowered the invoice after payment",
+            )
+        )
+        await session.commit()
+        in_flight = (await credits_by_patient(session, [patient.id]))[patient.id]
+
     await apply_charge_update(
         services,
         ChargeUpdate(
@@ -216,13 +252,5 @@ async def test_overpaying_chosen_invoices_becomes_credit(
     )
 
     async with session_factory() as session:
-        applied = sum(cents for _, cents in await _allocations(session, result.payment.id))
-        credit = await session.scalar(
-            select(func.sum(AccountCreditEntry.amount_cents)).where(
-                AccountCreditEntry.payment_id == result.payment.id
-            )
-        )
-        assert applied == 3000
-        assert credit == 2000
-        assert applied + credit == result.payment.amount_cents
-        assert (await credits_by_patient(session, [patient.id]))[patient.id] == 2000
+        assert in_flight == 0
+        assert (await credits_by_patient(session, [patient.id]))[patient.id] == 700
