@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -51,15 +52,29 @@ def hash_token(token: str) -> str:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """Fold an email to one spelling, so look-alike forms cannot open a second account.
+
+    NFKC maps fullwidth and other compatibility characters to their plain
+    forms (fullwidth "demo" to ASCII "demo") before lower-casing.
+    """
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def _has_hidden_characters(text: str) -> bool:
+    """Tell whether text holds control or format characters such as NUL or U+202E."""
+    return any(unicodedata.category(char).startswith("C") for char in text)
 
 
 def _validate_sign_up(name: str, email: str, password: str) -> None:
     if not name.strip():
         raise InvalidInputError("Enter your name.", field="name")
+    if _has_hidden_characters(name):
+        raise InvalidInputError(
+            "Name contains control or formatting characters; type it in plain text.", field="name"
+        )
     if len(name) > 200:
         raise InvalidInputError("Name is longer than 200 characters; shorten it.", field="name")
-    if len(email) > 320 or not _EMAIL_PATTERN.fullmatch(email):
+    if len(email) > 320 or not _EMAIL_PATTERN.fullmatch(email) or _has_hidden_characters(email):
         raise InvalidEmailError(
             f"{email!r} is not a valid email address; use the form name@example.com.",
             field="email",

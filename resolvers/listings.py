@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,11 +81,20 @@ async def list_payments(
 ) -> Page[Payment]:
     """List payments newest first; ``created_from`` is inclusive and ``created_to`` exclusive."""
     for name, value in (("from", filters.created_from), ("to", filters.created_to)):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            continue
+        if value.tzinfo is None:
             raise InvalidInputError(
                 f"{name} has no time zone; send an ISO 8601 time with an offset, such as Z.",
                 field=name,
             )
+        try:
+            value.astimezone(UTC)
+        except OverflowError as error:
+            raise InvalidInputError(
+                f"{name} is outside the years 1 to 9999 once converted to UTC; send a nearer time.",
+                field=name,
+            ) from error
     query = select(Payment).where(Payment.patient_id == patient_id)
     if filters.statuses:
         query = query.where(Payment.status.in_(filters.statuses))

@@ -52,20 +52,39 @@ def page_size(first: int | None) -> int:
     return first
 
 
+_MAX_ID = 2**63 - 1
+_BAD_CURSOR = "after is not a cursor from this connection; pass an edge's cursor unchanged."
+
+
+def _value_kind(key: SortKey) -> type:
+    """The Python type a sort column holds: datetime, date or int."""
+    column_type = key.column.type
+    python_type = getattr(column_type, "impl", column_type).python_type
+    if python_type not in (datetime, date, int):
+        raise TypeError(f"cannot page on column {key.column.key} of type {python_type}")
+    return python_type  # type: ignore[no-any-return]
+
+
 def _encode_value(value: object) -> object:
     if isinstance(value, datetime | date):
-        return {"t": value.isoformat()}
-    if hasattr(value, "value"):  # enum members sort by their stored string
-        return value.value
+        return value.isoformat()
     return value
 
 
-def _decode_value(value: object, column: InstrumentedAttribute[Any]) -> object:
-    if isinstance(value, dict) and "t" in value:
-        python_type = column.type.python_type
-        text = str(value["t"])
-        return datetime.fromisoformat(text) if python_type is datetime else date.fromisoformat(text)
-    return value
+def _decode_value(value: object, kind: type) -> object:
+    """Parse one cursor value, rejecting anything this column could not hold."""
+    if kind is int:
+        if type(value) is not int or not 0 <= value <= _MAX_ID:
+            raise ValueError("cursor id out of range")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("cursor time is not a string")
+    if kind is date:
+        return date.fromisoformat(value)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("cursor time has no time zone")
+    return moment
 
 
 def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
@@ -74,25 +93,20 @@ def encode_cursor(row: Any, keys: Sequence[SortKey]) -> str:
 
 
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[object]:
+    """Decode a cursor made by ``encode_cursor`` for the same keys, or raise INVALID_INPUT.
+
+    Cursors come back from clients, so every value is checked against its
+    column's type before it reaches SQL.
+    """
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidInputError(
-            "after is not a cursor from this connection; pass an edge's cursor unchanged.",
-            field="after",
-        ) from error
-    if not isinstance(values, list) or len(values) != len(keys):
-        raise InvalidInputError(
-            "after is not a cursor from this connection; pass an edge's cursor unchanged.",
-            field="after",
-        )
-    try:
-        return [_decode_value(value, key.column) for value, key in zip(values, keys, strict=True)]
-    except (ValueError, TypeError) as error:
-        raise InvalidInputError(
-            "after is not a cursor from this connection; pass an edge's cursor unchanged.",
-            field="after",
-        ) from error
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("cursor has the wrong shape")
+        return [
+            _decode_value(value, _value_kind(key)) for value, key in zip(values, keys, strict=True)
+        ]
+    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError) as error:
+        raise InvalidInputError(_BAD_CURSOR, field="after") from error
 
 
 def _after_clause(keys: Sequence[SortKey], values: Sequence[object]) -> Any:

@@ -65,7 +65,13 @@ class GatewayContext:
         return value if isinstance(value, str) and value else None
 
     async def current_patient(self) -> Patient | None:
-        """The signed-in patient, looked up once per request (or connection)."""
+        """Look up the signed-in patient, once per HTTP request.
+
+        A WebSocket connection outlives its token (sign-out, expiry), so there
+        the token is checked again for every operation rather than cached.
+        """
+        if isinstance(self.request, WebSocket):
+            self.forget_principal()
         if not self._resolved:
             token = self.token
             if token is not None:

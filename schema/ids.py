@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from strawberry.relay import GlobalID
 from strawberry.relay.types import GlobalIDValueError
 
@@ -18,10 +20,13 @@ def decode_global_id(value: str, expected_type: str | None = None) -> tuple[str,
         return None
     if expected_type is not None and global_id.type_name != expected_type:
         return None
-    if not global_id.node_id.isdigit() or len(global_id.node_id) > 18:
+    if not _DATABASE_ID.fullmatch(global_id.node_id):
         return None
     return global_id.type_name, int(global_id.node_id)
 
+
+# ASCII digits only: str.isdigit() also accepts "²" and other scripts' digits.
+_DATABASE_ID = re.compile(r"[0-9]{1,18}")
 
 # No row has this primary key, since SQLite and PostgreSQL both count from 1.
 MISSING_ID = 0
