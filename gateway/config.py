@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from schema.limits import SchemaLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./billing.db"
 
@@ -49,10 +51,15 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    graphiql: bool = True
+    graphiql: bool = False
     sandbox_card_delay: timedelta = timedelta(seconds=0.5)
     sandbox_ach_delay: timedelta = timedelta(seconds=5)
-    patient_token_lifetime: timedelta = timedelta(days=14)
+    patient_session_idle: timedelta = timedelta(days=14)
+    patient_session_max: timedelta = timedelta(days=90)
+    staff_session: timedelta = timedelta(hours=8)
+    ws_auth_recheck_seconds: float = 30
+    profile: str = "production"
+    schema_limits: SchemaLimits = field(default_factory=SchemaLimits)
     statement_descriptor: str = "CEDAR GROVE HLTH"
     confirmation_prefix: str = "CGH"
 
@@ -65,6 +72,9 @@ class Settings:
                 f"BILLING_STATEMENT_DESCRIPTOR={descriptor!r} must be letters, digits and "
                 "spaces, at most 17 characters, so the payment code still fits in 22"
             )
+        profile = _text(env, "BILLING_PROFILE", cls.profile).lower()
+        if profile not in {"production", "demo"}:
+            raise ConfigError(f"BILLING_PROFILE={profile!r} must be production or demo")
         log_level = _text(env, "BILLING_LOG_LEVEL", cls.log_level).upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(
@@ -75,16 +85,54 @@ class Settings:
             host=_text(env, "BILLING_HOST", cls.host),
             port=int(_number(env, "BILLING_PORT", cls.port, minimum=1)),
             log_level=log_level,
-            graphiql=_flag(env, "BILLING_GRAPHIQL", cls.graphiql),
+            graphiql=_flag(env, "BILLING_GRAPHIQL", profile == "demo"),
             sandbox_card_delay=timedelta(
                 seconds=_number(env, "BILLING_SANDBOX_CARD_DELAY_SECONDS", 0.5)
             ),
             sandbox_ach_delay=timedelta(
                 seconds=_number(env, "BILLING_SANDBOX_ACH_DELAY_SECONDS", 5)
             ),
-            patient_token_lifetime=timedelta(
-                hours=_number(env, "BILLING_PATIENT_TOKEN_HOURS", 14 * 24, minimum=0.01)
+            patient_session_idle=timedelta(
+                hours=_number(env, "BILLING_PATIENT_SESSION_IDLE_HOURS", 14 * 24, minimum=0.01)
             ),
+            patient_session_max=timedelta(
+                hours=_number(env, "BILLING_PATIENT_SESSION_MAX_HOURS", 90 * 24, minimum=0.01)
+            ),
+            staff_session=timedelta(
+                hours=_number(env, "BILLING_STAFF_SESSION_HOURS", 8, minimum=0.01)
+            ),
+            ws_auth_recheck_seconds=_number(env, "BILLING_WS_AUTH_RECHECK_SECONDS", 30),
+            profile=profile,
+            schema_limits=_schema_limits(env, demo=profile == "demo"),
             statement_descriptor=descriptor,
             confirmation_prefix=_text(env, "BILLING_CONFIRMATION_PREFIX", cls.confirmation_prefix),
         )
+
+
+def _integer(env: Mapping[str, str], key: str, default: int) -> int:
+    value = _number(env, key, default, minimum=1)
+    if value != int(value):
+        raise ConfigError(f"{key}={env.get(key)!r} must be a whole number")
+    return int(value)
+
+
+def _schema_limits(env: Mapping[str, str], *, demo: bool) -> SchemaLimits:
+    """Read the query limits; the demo profile turns introspection and suggestions on."""
+    defaults = SchemaLimits()
+    return SchemaLimits(
+        max_depth=_integer(env, "BILLING_MAX_QUERY_DEPTH", defaults.max_depth),
+        max_aliases=_integer(env, "BILLING_MAX_ALIASES", defaults.max_aliases),
+        max_tokens=_integer(env, "BILLING_MAX_TOKENS", defaults.max_tokens),
+        max_cost=_integer(env, "BILLING_MAX_QUERY_COST", defaults.max_cost),
+        max_batch_operations=_integer(
+            env, "BILLING_MAX_BATCH_OPERATIONS", defaults.max_batch_operations
+        ),
+        max_body_bytes=_integer(env, "BILLING_MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_subscriptions_per_connection=_integer(
+            env,
+            "BILLING_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+            defaults.max_subscriptions_per_connection,
+        ),
+        introspection=_flag(env, "BILLING_INTROSPECTION", demo),
+        field_suggestions=_flag(env, "BILLING_FIELD_SUGGESTIONS", demo),
+    )

@@ -2,6 +2,7 @@
 
     BillingError                 a business rule rejected the request
     ├── UnauthenticatedError     no valid sign-in token
+    ├── ForbiddenError           signed in, but the role or API key scope does not allow it
     ├── NotFoundError            missing, or owned by someone else
     ├── InvalidAmountError       zero, negative or malformed amount
     ├── AmountExceedsBalanceError
@@ -11,7 +12,11 @@
     ├── EmailTakenError
     ├── InvalidCredentialsError
     ├── WeakPasswordError
-    └── InvalidEmailError
+    ├── InvalidEmailError
+    ├── RateLimitedError         too many sign-in attempts; retry later
+    ├── RefundExceedsPaymentError
+    ├── PaymentNotRefundableError
+    └── InvalidInputError        other malformed input
     ProcessorError               the payment processor failed or was unreachable
 
 Every ``BillingError`` carries a stable ``code`` that clients switch on, the
@@ -38,6 +43,12 @@ class UnauthenticatedError(BillingError):
 
     def __init__(self, message: str = "Sign in to continue.", *, field: str | None = None) -> None:
         super().__init__(message, field=field)
+
+
+class ForbiddenError(BillingError):
+    """Raised when the principal is known but may not do this, e.g. an API key without a scope."""
+
+    code = "FORBIDDEN"
 
 
 class NotFoundError(BillingError):
@@ -101,6 +112,28 @@ class InvalidEmailError(BillingError):
     """Raised at sign-up when the email address is malformed."""
 
     code = "INVALID_EMAIL"
+
+
+class RateLimitedError(BillingError):
+    """Raised when sign-in attempts for an email or from an address exceed the limit."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RefundExceedsPaymentError(BillingError):
+    """Raised when a refund asks for more than was captured less earlier refunds."""
+
+    code = "REFUND_EXCEEDS_PAYMENT"
+
+
+class PaymentNotRefundableError(BillingError):
+    """Raised when a refund targets a payment that has not succeeded (or is fully refunded)."""
+
+    code = "PAYMENT_NOT_REFUNDABLE"
 
 
 class InvalidInputError(BillingError):

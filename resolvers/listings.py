@@ -1,4 +1,4 @@
-"""Paged lists of one patient's appointments, invoices and payments."""
+"""Paged lists: a patient's appointments and invoices, payments, and patients."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utc_now
 from db.enums import InvoiceStatus, PaymentMethodType, PaymentStatus
-from db.models import Appointment, Invoice, Payment
+from db.models import Appointment, Invoice, Patient, Payment
 from resolvers.errors import InvalidInputError
 from resolvers.pagination import Page, SortKey, fetch_page
 
@@ -73,13 +73,16 @@ async def list_invoices(
 
 async def list_payments(
     session: AsyncSession,
-    patient_id: int,
+    patient_id: int | None,
     *,
     first: int | None,
     after: str | None,
     filters: PaymentFilter,
 ) -> Page[Payment]:
-    """List payments newest first; ``created_from`` is inclusive and ``created_to`` exclusive."""
+    """List payments newest first, of one patient or (``patient_id`` None) of all.
+
+    ``created_from`` is inclusive and ``created_to`` exclusive.
+    """
     for name, value in (("from", filters.created_from), ("to", filters.created_to)):
         if value is None:
             continue
@@ -95,7 +98,9 @@ async def list_payments(
                 f"{name} is outside the years 1 to 9999 once converted to UTC; send a nearer time.",
                 field=name,
             ) from error
-    query = select(Payment).where(Payment.patient_id == patient_id)
+    query = select(Payment)
+    if patient_id is not None:
+        query = query.where(Payment.patient_id == patient_id)
     if filters.statuses:
         query = query.where(Payment.status.in_(filters.statuses))
     if filters.method_types:
@@ -105,3 +110,31 @@ async def list_payments(
     if filters.created_to is not None:
         query = query.where(Payment.created_at < filters.created_to)
     return await fetch_page(session, query, PAYMENTS_NEWEST_FIRST, first=first, after=after)
+
+
+PATIENTS_BY_NAME = (SortKey(Patient.name), SortKey(Patient.id))
+MAX_SEARCH_LENGTH = 200
+
+
+async def list_patients(
+    session: AsyncSession, *, first: int | None, after: str | None, search: str | None
+) -> Page[Patient]:
+    """List patients by name; ``search`` matches part of a name or email, ignoring case."""
+    query = select(Patient)
+    if search is not None and search.strip():
+        term = search.strip()
+        if len(term) > MAX_SEARCH_LENGTH:
+            raise InvalidInputError(
+                f"search is longer than {MAX_SEARCH_LENGTH} characters; shorten it.",
+                field="search",
+            )
+        # Escape LIKE's wildcards so a search for "_" or "%" finds those characters.
+        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                func.lower(Patient.name).like(pattern, escape="\\"),
+                Patient.email.like(pattern, escape="\\"),
+            )
+        )
+    return await fetch_page(session, query, PATIENTS_BY_NAME, first=first, after=after)

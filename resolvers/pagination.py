@@ -57,10 +57,10 @@ _BAD_CURSOR = "after is not a cursor from this connection; pass an edge's cursor
 
 
 def _value_kind(key: SortKey) -> type:
-    """The Python type a sort column holds: datetime, date or int."""
+    """The Python type a sort column holds: datetime, date, int or str."""
     column_type = key.column.type
     python_type = getattr(column_type, "impl", column_type).python_type
-    if python_type not in (datetime, date, int):
+    if python_type not in (datetime, date, int, str):
         raise TypeError(f"cannot page on column {key.column.key} of type {python_type}")
     return python_type  # type: ignore[no-any-return]
 
@@ -78,7 +78,9 @@ def _decode_value(value: object, kind: type) -> object:
             raise ValueError("cursor id out of range")
         return value
     if not isinstance(value, str):
-        raise ValueError("cursor time is not a string")
+        raise ValueError("cursor value is not a string")
+    if kind is str:
+        return value
     if kind is date:
         return date.fromisoformat(value)
     moment = datetime.fromisoformat(value)

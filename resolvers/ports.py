@@ -132,3 +132,9 @@ def payment_topic(payment_id: int) -> str:
 
 
 ALL_PAYMENTS_TOPIC = "payments"
+
+
+class SessionRevocations(Protocol):
+    """Told when a sign-in session ends, so connections opened with it can be closed."""
+
+    async def publish_revoked(self, session_id: int) -> None: ...

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import PaymentEvent
-from resolvers.ports import EventBus, PaymentEventMessage, PaymentProcessor
+from resolvers.ports import EventBus, PaymentEventMessage, PaymentProcessor, SessionRevocations
+from resolvers.sessions import SessionPolicy
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class BillingServices:
     # It names the practice, not the kind of care, to keep bank statements discreet.
     descriptor_prefix: str
     confirmation_prefix: str
-    patient_token_lifetime: timedelta
+    session_policy: SessionPolicy
+    session_events: SessionRevocations
 
 
 def event_message(event: PaymentEvent, patient_id: int) -> PaymentEventMessage:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.cost import cost_limit_rule
 from schema.extensions import (
-    MASKED_ERROR_MESSAGE,
+    AuditReads,
     CloseRequestDatabase,
+    MaskUnexpectedErrors,
     RequestLogger,
     is_unexpected_error,
 )
+from schema.limits import SchemaLimits
 from schema.mutations.auth import AuthMutations
 from schema.mutations.payments import PaymentMutations
 from schema.query import Query
@@ -37,26 +48,41 @@ class BillingSchema(strawberry.Schema):
         for error in errors:
             if is_unexpected_error(error):
                 logger.error(
-                    "unexpected error in %s at %s",
+                    "unexpected error in %s at %s (request %s)",
                     execution_context.operation_name if execution_context else None,
                     error.path,
+                    getattr(execution_context.context, "request_id", None)
+                    if execution_context
+                    else None,
                     exc_info=error.original_error,
                 )
             else:
                 logger.debug("client error: %s", error.message)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
+    """Build the schema with the query limits in ``limits`` (the safe defaults if None)."""
+    limits = limits or SchemaLimits()
+    # Factories, so each operation gets fresh extension instances.
+    extensions: list[Any] = [
+        RequestLogger,
+        AuditReads,
+        CloseRequestDatabase,
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules([cost_limit_rule(limits.max_cost)]),  # type: ignore[list-item]
+        MaskUnexpectedErrors,
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
     return BillingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[
-            RequestLogger,
-            CloseRequestDatabase,
-            # A factory, so each operation gets a fresh extension instance.
-            lambda: MaskErrors(
-                should_mask_error=is_unexpected_error, error_message=MASKED_ERROR_MESSAGE
-            ),
-        ],
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=not limits.field_suggestions,
+            batching_config={"max_operations": limits.max_batch_operations},
+        ),
     )

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
-from db.models import Patient
-from resolvers.auth import patient_for_token
 from resolvers.errors import UnauthenticatedError
 from resolvers.loaders import Loaders, RequestDatabase
+from resolvers.principals import Principal, Role
 from resolvers.services import BillingServices
+from resolvers.sessions import resolve_principal
 
 BEARER_PREFIX = "bearer "
 
@@ -39,9 +39,13 @@ class GatewayContext:
     request: Request | WebSocket | None
     header_token: str | None = None
     connection_params: dict[str, Any] | None = None
+    request_id: str | None = None
+    client_address: str | None = None
     database: RequestDatabase = field(init=False)
     loaders: Loaders = field(init=False)
-    _patient: Patient | None = field(default=None, init=False)
+    # Patients whose records staff or a partner read in this request, for the audit log.
+    read_patient_ids: set[int] = field(default_factory=set, init=False)
+    _principal: Principal | None = field(default=None, init=False)
     _resolved: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -64,30 +68,45 @@ class GatewayContext:
         value = params.get("token")
         return value if isinstance(value, str) and value else None
 
-    async def current_patient(self) -> Patient | None:
-        """Look up the signed-in patient, once per HTTP request.
+    @property
+    def is_websocket(self) -> bool:
+        return isinstance(self.request, WebSocket)
+
+    async def principal(self) -> Principal | None:
+        """Look up who the token signs in, once per HTTP request.
 
         A WebSocket connection outlives its token (sign-out, expiry), so there
         the token is checked again for every operation rather than cached.
         """
-        if isinstance(self.request, WebSocket):
+        if self.is_websocket:
             self.forget_principal()
         if not self._resolved:
             token = self.token
             if token is not None:
-                async with self.services.session_factory() as session:
-                    self._patient = await patient_for_token(session, token)
+                self._principal = await resolve_principal(
+                    self.services.session_factory, token, self.services.session_policy
+                )
             self._resolved = True
-        return self._patient
+        return self._principal
 
-    async def require_patient(self) -> Patient:
-        patient = await self.current_patient()
-        if patient is None:
+    async def require_principal(self) -> Principal:
+        principal = await self.principal()
+        if principal is None:
             raise UnauthenticatedError("Sign in to continue: send Authorization: Bearer <token>.")
-        return patient
+        return principal
+
+    async def require_patient_id(self) -> int:
+        """Return the signed-in patient's id; staff and partners get FORBIDDEN."""
+        principal = await self.require_principal()
+        principal.require_role(Role.PATIENT, action="do this; it acts on the patient's own account")
+        return principal.actor_id
+
+    def note_patient_read(self, patient_id: int) -> None:
+        """Remember that this request read one patient's records, for the audit log."""
+        self.read_patient_ids.add(patient_id)
 
     def forget_principal(self) -> None:
-        self._patient = None
+        self._principal = None
         self._resolved = False
 
 

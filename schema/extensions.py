@@ -7,13 +7,16 @@ import time
 from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 
+from resolvers.audit import RequestInfo, record_reads
 from resolvers.errors import BillingError
 
 logger = logging.getLogger("gateway.requests")
 
-MASKED_ERROR_MESSAGE = "Internal error. The gateway logged it; try again or report the problem."
+MASKED_ERROR_MESSAGE = (
+    "Internal error. The gateway logged it; try again, or report the problem with its requestId."
+)
 
 
 def is_unexpected_error(error: GraphQLError) -> bool:
@@ -24,6 +27,23 @@ def is_unexpected_error(error: GraphQLError) -> bool:
     """
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError | BillingError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Replaces unexpected errors with a generic message that carries the request id.
+
+    A client can quote the id to support, who find the full error in the
+    log line ``BillingSchema.process_errors`` wrote with the same id.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected_error, error_message=MASKED_ERROR_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        masked.extensions = {"code": "INTERNAL_ERROR", "requestId": request_id}
+        return masked
 
 
 class RequestLogger(SchemaExtension):
@@ -38,12 +58,38 @@ class RequestLogger(SchemaExtension):
         errors = getattr(result, "errors", None) or context.pre_execution_errors or []
         outcome = "ok" if not errors else f"{len(errors)} error(s)"
         logger.info(
-            "graphql %s %s: %s in %.1f ms",
+            "graphql %s %s: %s in %.1f ms (request %s)",
             context.operation_type.value if context.operation_type else "request",
             context.operation_name or "(anonymous)",
             outcome,
             elapsed_ms,
+            getattr(context.context, "request_id", None),
         )
+
+
+class AuditReads(SchemaExtension):
+    """Writes the audit rows for patient records staff or a partner read in this operation.
+
+    Permission checks note each patient whose records were reached; the rows
+    are written after execution, in one transaction, so a read of many
+    records costs one write.
+    """
+
+    async def on_operation(self):  # type: ignore[no-untyped-def]
+        yield
+        context = self.execution_context.context
+        if not context.read_patient_ids:
+            return
+        principal = await context.principal()
+        if principal is not None:
+            request = RequestInfo(
+                principal=principal,
+                operation=self.execution_context.operation_name or "(anonymous)",
+                request_id=context.request_id,
+                client_address=context.client_address,
+            )
+            await record_reads(context.services.session_factory, request, context.read_patient_ids)
+        context.read_patient_ids.clear()
 
 
 class CloseRequestDatabase(SchemaExtension):

@@ -44,3 +44,13 @@ def database_id_or_missing(value: str, expected_type: str) -> int:
 
 def encode_global_id(type_name: str, database_id: int) -> str:
     return str(GlobalID(type_name, str(database_id)))
+
+
+def encode_event_cursor(event_id: int) -> str:
+    """Opaque cursor for a position in the stream of all payment events."""
+    return str(GlobalID("PaymentEventCursor", str(event_id)))
+
+
+def decode_event_cursor(cursor: str) -> int | None:
+    decoded = decode_global_id(cursor, "PaymentEventCursor")
+    return None if decoded is None else decoded[1]

@@ -1,4 +1,4 @@
-"""The Subscription root: live payment status."""
+"""The Subscription root: live payment status for one payment, and the stream of all."""
 
 from __future__ import annotations
 
@@ -6,12 +6,29 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from resolvers.errors import BillingError
-from resolvers.payment_events import follow_payment_events, get_patient_payment
+from resolvers.errors import BillingError, InvalidInputError
+from resolvers.payment_events import (
+    EventRecord,
+    follow_all_events,
+    follow_payment_events,
+    get_visible_payment,
+)
 from schema.context import Info
 from schema.errors import ClientError
-from schema.ids import database_id_or_missing
+from schema.ids import database_id_or_missing, decode_event_cursor
 from schema.types.payment import PaymentEvent
+
+
+def _event(record: EventRecord) -> PaymentEvent:
+    return PaymentEvent(
+        sequence=record.sequence,
+        status=record.status,
+        occurred_at=record.occurred_at,
+        message=record.message,
+        payment_db_id=record.payment_id,
+        patient_id=record.patient_id,
+        event_id=record.event_id,
+    )
 
 
 @strawberry.type
@@ -25,18 +42,42 @@ class Subscription:
     ) -> AsyncGenerator[PaymentEvent, None]:
         services = info.context.services
         try:
-            patient = await info.context.require_patient()
+            principal = await info.context.require_principal()
             database_id = database_id_or_missing(payment_id, "Payment")
             async with services.session_factory() as session:
-                await get_patient_payment(session, patient.id, database_id)
+                await get_visible_payment(session, principal, database_id)
         except BillingError as error:
             raise ClientError(error) from error
 
         async for record in follow_payment_events(services, database_id):
-            yield PaymentEvent(
-                sequence=record.sequence,
-                status=record.status,
-                occurred_at=record.occurred_at,
-                message=record.message,
-                payment_db_id=record.payment_id,
-            )
+            yield _event(record)
+
+    @strawberry.subscription(
+        description="Every payment event you may see, in order, starting after the event "
+        "whose cursor is given (from the beginning without one). A dashboard that "
+        "reconnects with its last cursor misses nothing and repeats nothing. Patients "
+        "see their own payments; staff and API keys with events:read see all."
+    )
+    async def payment_events(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[PaymentEvent, None]:
+        services = info.context.services
+        try:
+            principal = await info.context.require_principal()
+            after_event_id = 0
+            if after is not None:
+                decoded = decode_event_cursor(after)
+                if decoded is None:
+                    raise InvalidInputError(
+                        "after is not an event cursor; pass a PaymentEvent's cursor unchanged.",
+                        field="after",
+                    )
+                after_event_id = decoded
+            stream = follow_all_events(services, principal, after_event_id)
+            first = await anext(stream)
+        except BillingError as error:
+            raise ClientError(error) from error
+
+        yield _event(first)
+        async for record in stream:
+            yield _event(record)

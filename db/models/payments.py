@@ -35,6 +35,8 @@ class PaymentMethod(Base):
     exp_year: Mapped[int | None]
     bank_name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # Removed methods stay, so past payments still show what paid them.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Payment(Base):
@@ -79,18 +81,25 @@ class Allocation(Base):
 
     A failed or canceled payment's allocations are released (``released_at``
     set) rather than deleted, so the history of what was tried stays visible.
+    A refund adds a negative allocation, with ``refund_id`` set, for the
+    money it takes back off an invoice.
     """
 
     __tablename__ = "allocations"
     __table_args__ = (
         Index("ix_allocations_payment_id", "payment_id"),
         Index("ix_allocations_invoice_id", "invoice_id"),
-        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "(refund_id IS NULL AND amount_cents > 0) "
+            "OR (refund_id IS NOT NULL AND amount_cents < 0)",
+            name="sign_matches_kind",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"), default=None)
     amount_cents: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -133,3 +142,27 @@ class AccountCreditEntry(Base):
     reason: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Refund(Base):
+    """Money returned to the patient from a collected payment, in full or in part."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint(
+            "requested_by", "idempotency_key", name="uq_refunds_requester_idempotency"
+        ),
+        Index("ix_refunds_payment_id", "payment_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    amount_cents: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    # The principal that asked, e.g. "staff:3" or "api_key:7".
+    requested_by: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    processor_reference: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from db import models
 from resolvers import auth
 from resolvers.errors import BillingError, UnauthenticatedError
+from resolvers.sessions import revoke_session
+from resolvers.staff import staff_log_in
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.types.patient import Patient
@@ -34,6 +37,27 @@ class AuthPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(description="A billing clerk or support agent.")
+class StaffMember:
+    name: str
+    email: str
+    is_auditor: bool
+
+    @classmethod
+    def from_row(cls, row: models.StaffMember) -> StaffMember:
+        return cls(name=row.name, email=row.email, is_auditor=row.is_auditor)
+
+
+@strawberry.type
+class StaffAuthPayload:
+    token: str | None = strawberry.field(
+        default=None,
+        description="Send as Authorization: Bearer <token>; valid for one working day.",
+    )
+    staff: StaffMember | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class LogOutPayload:
     logged_out: bool = False
@@ -51,7 +75,7 @@ class AuthMutations:
                 name=input.name,
                 email=input.email,
                 password=input.password,
-                token_lifetime=services.patient_token_lifetime,
+                policy=services.session_policy,
             )
         except BillingError as error:
             return AuthPayload(user_errors=user_errors(error))
@@ -65,21 +89,43 @@ class AuthMutations:
                 services.session_factory,
                 email=input.email,
                 password=input.password,
-                token_lifetime=services.patient_token_lifetime,
+                policy=services.session_policy,
             )
         except BillingError as error:
             return AuthPayload(user_errors=user_errors(error))
         return AuthPayload(token=signed_in.token, patient=Patient.from_row(signed_in.patient))
 
-    @strawberry.mutation(description="Revoke the token this request was sent with.")
+    @strawberry.mutation(
+        description="Sign in as a staff member (billing clerk or support) and receive a token."
+    )
+    async def staff_log_in(self, info: Info, input: LogInInput) -> StaffAuthPayload:
+        services = info.context.services
+        try:
+            signed_in = await staff_log_in(
+                services.session_factory,
+                services.session_policy,
+                email=input.email,
+                password=input.password,
+            )
+        except BillingError as error:
+            return StaffAuthPayload(user_errors=user_errors(error))
+        return StaffAuthPayload(token=signed_in.token, staff=StaffMember.from_row(signed_in.staff))
+
+    @strawberry.mutation(
+        description="Revoke the token this request was sent with. WebSocket subscriptions "
+        "opened with it are closed too."
+    )
     async def log_out(self, info: Info) -> LogOutPayload:
         token = info.context.token
+        services = info.context.services
         try:
-            if token is None or not await auth.log_out(
-                info.context.services.session_factory, token
-            ):
+            session_id = None
+            if token is not None:
+                session_id = await revoke_session(services.session_factory, token)
+            if session_id is None:
                 raise UnauthenticatedError("No active session to sign out of; you are signed out.")
         except BillingError as error:
             return LogOutPayload(user_errors=user_errors(error))
         info.context.forget_principal()
+        await services.session_events.publish_revoked(session_id)
         return LogOutPayload(logged_out=True)

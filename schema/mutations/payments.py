@@ -109,11 +109,11 @@ class PaymentMutations:
     ) -> AddPaymentMethodPayload:
         services = info.context.services
         try:
-            patient = await info.context.require_patient()
+            patient_id = await info.context.require_patient_id()
             method = await payment_methods.add_payment_method(
                 services.session_factory,
                 services.processor,
-                patient.id,
+                patient_id,
                 _new_method(input),
                 today=utc_now().date(),
             )
@@ -127,9 +127,9 @@ class PaymentMutations:
     )
     async def pay_bill(self, info: Info, input: PayBillInput) -> PayBillPayload:
         try:
-            patient = await info.context.require_patient()
+            patient_id = await info.context.require_patient_id()
             result = await payments.pay_bill(
-                info.context.services, patient.id, _pay_bill_request(input)
+                info.context.services, patient_id, _pay_bill_request(input)
             )
         except BillingError as error:
             return PayBillPayload(user_errors=user_errors(error))

@@ -11,6 +11,7 @@ from strawberry import relay
 from db import models
 from schema.context import Info
 from schema.enums import AppointmentKind, AppointmentModality, AppointmentStatus
+from schema.permissions import ReadPatients
 
 if TYPE_CHECKING:
     from schema.types.invoice import Invoice
@@ -31,6 +32,7 @@ class Appointment(relay.Node):
     modality: AppointmentModality
     status: AppointmentStatus
     clinician_id: strawberry.Private[int]
+    patient_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: models.Appointment) -> Appointment:
@@ -42,9 +44,10 @@ class Appointment(relay.Node):
             modality=row.modality,
             status=row.status,
             clinician_id=row.clinician_id,
+            patient_id=row.patient_id,
         )
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[ReadPatients])
     async def clinician(self, info: Info) -> Clinician:
         row = await info.context.loaders.clinician.load(self.clinician_id)
         if row is None:
@@ -53,7 +56,10 @@ class Appointment(relay.Node):
             )
         return Clinician(name=row.name, credentials=row.credentials)
 
-    @strawberry.field(description="The invoice billing this appointment, once issued.")
+    @strawberry.field(
+        description="The invoice billing this appointment, once issued.",
+        permission_classes=[ReadPatients],
+    )
     async def invoice(
         self, info: Info
     ) -> Annotated[Invoice, strawberry.lazy("schema.types.invoice")] | None:

@@ -12,6 +12,7 @@ from db import models
 from db.base import utc_now
 from schema.context import Info
 from schema.enums import InvoiceStatus, LineCategory
+from schema.permissions import ReadPatients, ReadPayments
 from schema.types.appointment import Appointment
 from schema.types.money import Money, money
 
@@ -33,24 +34,26 @@ class Allocation:
     created_at: datetime
     invoice_id: strawberry.Private[int]
     payment_id: strawberry.Private[int]
+    patient_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.Allocation) -> Allocation:
+    def from_row(cls, row: models.Allocation, patient_id: int) -> Allocation:
         return cls(
             amount=money(row.amount_cents),
             created_at=row.created_at,
             invoice_id=row.invoice_id,
             payment_id=row.payment_id,
+            patient_id=patient_id,
         )
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[ReadPatients])
     async def invoice(self, info: Info) -> Invoice:
         row = await info.context.loaders.invoice.load(self.invoice_id)
         if row is None:
             raise LookupError(f"allocation refers to missing invoice {self.invoice_id}")
         return Invoice.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[ReadPayments])
     async def payment(
         self, info: Info
     ) -> Annotated[Payment, strawberry.lazy("schema.types.payment")]:
@@ -72,6 +75,7 @@ class Invoice(relay.Node):
     total_cents: strawberry.Private[int]
     currency: strawberry.Private[str]
     appointment_id: strawberry.Private[int | None]
+    patient_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: models.Invoice) -> Invoice:
@@ -84,9 +88,10 @@ class Invoice(relay.Node):
             total_cents=row.total_cents,
             currency=row.currency,
             appointment_id=row.appointment_id,
+            patient_id=row.patient_id,
         )
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[ReadPatients])
     async def lines(self, info: Info) -> list[InvoiceLine]:
         rows = await info.context.loaders.invoice_lines.load(self.id)
         return [
@@ -129,14 +134,17 @@ class Invoice(relay.Node):
         paid, pending = await info.context.loaders.invoice_amounts.load(self.id)
         return self.total_cents - paid - pending > 0
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[ReadPatients])
     async def appointment(self, info: Info) -> Appointment | None:
         if self.appointment_id is None:
             return None
         row = await info.context.loaders.appointment.load(self.appointment_id)
         return Appointment.from_row(row) if row is not None else None
 
-    @strawberry.field(description="Payments applied to this invoice, excluding failed ones.")
+    @strawberry.field(
+        description="Payments applied to this invoice, excluding failed ones.",
+        permission_classes=[ReadPayments],
+    )
     async def allocations(self, info: Info) -> list[Allocation]:
         rows = await info.context.loaders.invoice_allocations.load(self.id)
-        return [Allocation.from_row(row) for row in rows]
+        return [Allocation.from_row(row, self.patient_id) for row in rows]

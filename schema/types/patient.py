@@ -15,6 +15,7 @@ from resolvers.payment_methods import list_payment_methods
 from schema.context import Info
 from schema.enums import InvoiceStatus, PaymentMethodType, PaymentStatus
 from schema.errors import ClientError
+from schema.permissions import ReadPatients, ReadPayments
 from schema.types.appointment import Appointment
 from schema.types.connections import to_connection
 from schema.types.invoice import Invoice
@@ -32,22 +33,30 @@ class Patient(relay.Node):
     id: relay.NodeID[int]
     name: str
     email: str
+    patient_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: models.Patient) -> Patient:
-        return cls(id=row.id, name=row.name, email=row.email)
+        return cls(id=row.id, name=row.name, email=row.email, patient_id=row.id)
 
     @strawberry.field(
-        description="Still owed on open invoices after succeeded and in-flight payments."
+        description="Still owed on open invoices after succeeded and in-flight payments.",
+        permission_classes=[ReadPatients],
     )
     async def balance(self, info: Info) -> Money:
         return money(await info.context.loaders.balance.load(self.id))
 
-    @strawberry.field(description="Money paid beyond what invoices owed, held for the patient.")
+    @strawberry.field(
+        description="Money paid beyond what invoices owed, held for the patient.",
+        permission_classes=[ReadPatients],
+    )
     async def account_credit(self, info: Info) -> Money:
         return money(await info.context.loaders.account_credit.load(self.id))
 
-    @strawberry.field(description="Upcoming soonest first; past or all, most recent first.")
+    @strawberry.field(
+        description="Upcoming soonest first; past or all, most recent first.",
+        permission_classes=[ReadPatients],
+    )
     async def appointments(
         self,
         info: Info,
@@ -67,7 +76,7 @@ class Patient(relay.Node):
             raise ClientError(error) from error
         return to_connection(page, Appointment.from_row)
 
-    @strawberry.field(description="Newest due date first.")
+    @strawberry.field(description="Newest due date first.", permission_classes=[ReadPatients])
     async def invoices(
         self,
         info: Info,
@@ -84,7 +93,10 @@ class Patient(relay.Node):
             raise ClientError(error) from error
         return to_connection(page, Invoice.from_row)
 
-    @strawberry.field(description="Newest first; from is inclusive and to exclusive.")
+    @strawberry.field(
+        description="Newest first; from is inclusive and to exclusive.",
+        permission_classes=[ReadPayments],
+    )
     async def payments(
         self,
         info: Info,
@@ -107,7 +119,10 @@ class Patient(relay.Node):
             raise ClientError(error) from error
         return to_connection(page, Payment.from_row)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Stored cards and bank accounts, excluding removed ones.",
+        permission_classes=[ReadPayments],
+    )
     async def payment_methods(self, info: Info) -> list[PaymentMethod]:
         async with info.context.database.session() as session:
             rows = await list_payment_methods(session, self.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -10,9 +11,13 @@ from strawberry import relay
 from db import models
 from schema.context import Info
 from schema.enums import CardFunding, FailureCode, PaymentMethodType, PaymentStatus
-from schema.ids import encode_global_id
+from schema.ids import encode_event_cursor, encode_global_id
+from schema.permissions import ReadPatients, ReadPayments
 from schema.types.invoice import Allocation
 from schema.types.money import Money, money
+
+if TYPE_CHECKING:
+    from schema.types.patient import Patient
 
 
 @strawberry.type(description="A stored card or bank account. Only the last four digits are kept.")
@@ -25,6 +30,7 @@ class PaymentMethod(relay.Node):
     exp_month: int | None
     exp_year: int | None
     bank_name: str | None = strawberry.field(description="Bank of an ACH account; null for cards.")
+    patient_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: models.PaymentMethod) -> PaymentMethod:
@@ -37,6 +43,7 @@ class PaymentMethod(relay.Node):
             exp_month=row.exp_month,
             exp_year=row.exp_year,
             bank_name=row.bank_name,
+            patient_id=row.patient_id,
         )
 
 
@@ -47,16 +54,26 @@ class PaymentEvent:
     occurred_at: datetime
     message: str
     payment_db_id: strawberry.Private[int]
+    patient_id: strawberry.Private[int]
+    event_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.PaymentEvent) -> PaymentEvent:
+    def from_row(cls, row: models.PaymentEvent, patient_id: int) -> PaymentEvent:
         return cls(
             sequence=row.sequence,
             status=row.status,
             occurred_at=row.occurred_at,
             message=row.message,
             payment_db_id=row.payment_id,
+            patient_id=patient_id,
+            event_id=row.id,
         )
+
+    @strawberry.field(
+        description="Pass to paymentEvents(after:) to resume a stream after this event."
+    )
+    def cursor(self) -> str:
+        return encode_event_cursor(self.event_id)
 
     @strawberry.field
     def payment_id(self) -> strawberry.ID:
@@ -85,6 +102,7 @@ class Payment(relay.Node):
     refunded_cents: strawberry.Private[int]
     currency: strawberry.Private[str]
     payment_method_id: strawberry.Private[int]
+    patient_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: models.Payment) -> Payment:
@@ -103,6 +121,7 @@ class Payment(relay.Node):
             refunded_cents=row.refunded_cents,
             currency=row.currency,
             payment_method_id=row.payment_method_id,
+            patient_id=row.patient_id,
         )
 
     @strawberry.field
@@ -113,7 +132,7 @@ class Payment(relay.Node):
     def amount_refunded(self) -> Money:
         return money(self.refunded_cents, self.currency)
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[ReadPayments])
     async def method(self, info: Info) -> PaymentMethod:
         row = await info.context.loaders.payment_method.load(self.payment_method_id)
         if row is None:
@@ -123,11 +142,13 @@ class Payment(relay.Node):
         return PaymentMethod.from_row(row)
 
     @strawberry.field(
-        description="How the money was applied to invoices; empty once a payment has failed."
+        description="How the money was applied to invoices; empty once a payment has failed. "
+        "A refund shows as a negative amount on the invoice it came off.",
+        permission_classes=[ReadPayments],
     )
     async def allocations(self, info: Info) -> list[Allocation]:
         rows = await info.context.loaders.payment_allocations.load(self.id)
-        return [Allocation.from_row(row) for row in rows]
+        return [Allocation.from_row(row, self.patient_id) for row in rows]
 
     @strawberry.field(description="Money beyond the chosen invoices, kept as account credit.")
     async def credited(self, info: Info) -> Money:
@@ -135,9 +156,23 @@ class Payment(relay.Node):
         applied = sum(row.amount_cents for row in rows)
         if self.status in {PaymentStatus.FAILED, PaymentStatus.CANCELED}:
             return money(0, self.currency)
-        return money(self.amount_cents - applied, self.currency)
+        # Refunds come off credit first, then off invoices as negative allocations.
+        return money(self.amount_cents - self.refunded_cents - applied, self.currency)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Whose payment this is; for staff and partner dashboards.",
+        permission_classes=[ReadPatients],
+    )
+    async def patient(
+        self, info: Info
+    ) -> Annotated[Patient, strawberry.lazy("schema.types.patient")]:
+        from schema.types.patient import Patient
+
+        async with info.context.database.session() as session:
+            row = await session.get_one(models.Patient, self.patient_id)
+        return Patient.from_row(row)
+
+    @strawberry.field(permission_classes=[ReadPayments])
     async def events(self, info: Info) -> list[PaymentEvent]:
         rows = await info.context.loaders.payment_events.load(self.id)
-        return [PaymentEvent.from_row(row) for row in rows]
+        return [PaymentEvent.from_row(row, self.patient_id) for row in rows]

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import CardFunding, InvoiceStatus, LineCategory, PaymentMethodType
 from db.models import Invoice, InvoiceLine, Patient, PaymentMethod
+from gateway.connection_watch import ConnectionWatch
 from gateway.events.memory import InProcessEventBus
 from gateway.processors.sandbox import SandboxProcessor
 from resolvers.ports import ChargeUpdate
 from resolvers.services import BillingServices
+from resolvers.sessions import SessionPolicy
 
 _numbers = count(1)
 
@@ -88,5 +90,6 @@ def sandbox_services(
         events=InProcessEventBus(),
         descriptor_prefix="CEDAR GROVE HLTH",
         confirmation_prefix="CGH",
-        patient_token_lifetime=timedelta(days=1),
+        session_policy=SessionPolicy(),
+        session_events=ConnectionWatch(factory, interval_seconds=0),
     )

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentKind, AppointmentModality, AppointmentStatus
 from db.models import Appointment, Clinician
-from resolvers.auth import _issue_token
 from resolvers.payments import PayBillRequest, pay_bill
+from resolvers.sessions import SessionPolicy, issue_session
 from schema.build import build_schema
 from schema.context import GatewayContext
 from tests.unit.builders import (
@@ -51,7 +51,7 @@ async def _patient_with_five_of_each(
             )
             await add_invoice(session, patient.id, 10000, date(2026, 7, 1) + timedelta(days=day))
         card = await add_card(session, patient.id)
-        token = await _issue_token(session, patient.id, timedelta(hours=1))
+        token = await issue_session(session, SessionPolicy(), patient_id=patient.id)
         await session.commit()
     services = sandbox_services(factory, RecordedUpdates())
     for number in range(5):

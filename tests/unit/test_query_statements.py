@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from resolvers.auth import TOKEN_PREFIX, _issue_token
 from resolvers.payments import PayBillRequest, pay_bill
+from resolvers.sessions import PATIENT_TOKEN_PREFIX, SessionPolicy, issue_session
 from schema.build import build_schema
 from schema.context import GatewayContext
 from tests.unit.builders import (
@@ -70,7 +70,7 @@ async def _statements_for(factory: async_sessionmaker[AsyncSession], invoices: i
                 session, patient.id, 10000, date(2026, 1, 1) + timedelta(days=index), lines=2
             )
         card = await add_card(session, patient.id)
-        token = await _issue_token(session, patient.id, timedelta(hours=1))
+        token = await issue_session(session, SessionPolicy(), patient_id=patient.id)
         await session.commit()
     services = sandbox_services(factory, RecordedUpdates())
     await pay_bill(
@@ -89,7 +89,7 @@ async def _statements_for(factory: async_sessionmaker[AsyncSession], invoices: i
             context_value=GatewayContext(services=services, request=None, header_token=token),
         )
 
-    assert token.startswith(TOKEN_PREFIX)
+    assert token.startswith(PATIENT_TOKEN_PREFIX)
     assert result.errors is None
     assert len(result.data["me"]["invoices"]["edges"]) == invoices
     return len(statements)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,8 +12,7 @@ from resolvers.errors import (
     InvalidInputError,
     WeakPasswordError,
 )
-
-LIFETIME = timedelta(hours=1)
+from resolvers.sessions import SessionPolicy
 
 
 def _fullwidth(text: str) -> str:
@@ -35,7 +32,7 @@ async def test_look_alike_email_is_taken(
         name="Jordan",
         email="jordan@example.com",
         password="a long passphrase",
-        token_lifetime=LIFETIME,
+        policy=SessionPolicy(),
     )
 
     with pytest.raises(EmailTakenError):
@@ -44,7 +41,7 @@ async def test_look_alike_email_is_taken(
             name="Jordan",
             email=_fullwidth("JORDAN") + "@example.com",
             password="a long passphrase",
-            token_lifetime=LIFETIME,
+            policy=SessionPolicy(),
         )
 
 
@@ -58,7 +55,7 @@ async def test_email_with_hidden_characters_rejected(
             name="Jordan",
             email=email,
             password="a long passphrase",
-            token_lifetime=LIFETIME,
+            policy=SessionPolicy(),
         )
 
 
@@ -72,7 +69,7 @@ async def test_name_with_hidden_characters_rejected(
             name=name,
             email="jordan@example.com",
             password="a long passphrase",
-            token_lifetime=LIFETIME,
+            policy=SessionPolicy(),
         )
 
     assert raised.value.field == "name"
@@ -88,5 +85,5 @@ async def test_weak_password_rejected(
             name="Jordan",
             email="jordan@example.com",
             password=password,
-            token_lifetime=LIFETIME,
+            policy=SessionPolicy(),
         )
