@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/billing-gateway migrate
 	$(BIN)/billing-gateway seed-demo --if-empty
-	$(BIN)/billing-gateway serve
+	BILLING_PROFILE=demo $(BIN)/billing-gateway serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

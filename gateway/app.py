@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,6 +21,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from db.engine import create_engine, create_session_factory
+from gateway.attempt_counter import InMemoryAttemptCounter
+from gateway.body_limit import BodySizeLimit
 from gateway.config import Settings
 from gateway.connection_watch import ConnectionWatch
 from gateway.events.memory import InProcessEventBus
@@ -28,6 +31,7 @@ from resolvers.payments import apply_charge_update, recover_in_flight_payments
 from resolvers.ports import ChargeUpdate
 from resolvers.services import BillingServices
 from resolvers.sessions import SessionPolicy
+from resolvers.sign_in_limits import SignInGuard
 from schema.build import build_schema
 from schema.context import GatewayContext, bearer_token
 
@@ -127,6 +131,7 @@ def build_services(settings: Settings, watch_interval: float | None = None) -> B
             staff=settings.staff_session,
         ),
         session_events=watch,
+        sign_in_guard=SignInGuard(InMemoryAttemptCounter(), settings.sign_in_limits),
     )
     return services
 
@@ -166,4 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(BodySizeLimit, max_bytes=settings.schema_limits.max_body_bytes),
+        ],
     )

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from gateway.cli_accounts import add_account_commands
 from gateway.config import ConfigError, Settings
 
 logger = logging.getLogger("gateway.cli")
@@ -65,11 +66,14 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from db.engine import create_engine, create_session_factory
     from gateway.demo import database_is_empty, seed_demo
+    from gateway.demo_data import DEMO_STAFF
+    from resolvers.staff import create_staff_member
 
     async def run() -> int:
         engine = create_engine(settings.database_url)
+        factory = create_session_factory(engine)
         try:
-            async with create_session_factory(engine)() as session:
+            async with factory() as session:
                 if not await database_is_empty(session):
                     if args.if_empty:
                         logger.info("database already has patients; demo data not loaded")
@@ -78,10 +82,12 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
                     return 1
                 summary = await seed_demo(session)
                 await session.commit()
+            await create_staff_member(factory, **DEMO_STAFF)
         finally:
             await engine.dispose()
         logger.info("demo data loaded: %s", summary)
         print("Demo patient: demo@example.com / demo-password")
+        print(f"Demo staff (auditor): {DEMO_STAFF['email']} / {DEMO_STAFF['password']}")
         return 0
 
     return asyncio.run(run())
@@ -119,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL) to stdout")
     export.set_defaults(handler=_export_schema)
+
+    add_account_commands(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from resolvers.sign_in_limits import SignInLimits
 from schema.limits import SchemaLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./billing.db"
@@ -60,6 +61,7 @@ class Settings:
     ws_auth_recheck_seconds: float = 30
     profile: str = "production"
     schema_limits: SchemaLimits = field(default_factory=SchemaLimits)
+    sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
     statement_descriptor: str = "CEDAR GROVE HLTH"
     confirmation_prefix: str = "CGH"
 
@@ -104,6 +106,11 @@ class Settings:
             ws_auth_recheck_seconds=_number(env, "BILLING_WS_AUTH_RECHECK_SECONDS", 30),
             profile=profile,
             schema_limits=_schema_limits(env, demo=profile == "demo"),
+            sign_in_limits=SignInLimits(
+                failures_per_email=_integer(env, "BILLING_SIGN_IN_FAILURES_PER_EMAIL", 5),
+                attempts_per_address=_integer(env, "BILLING_SIGN_IN_ATTEMPTS_PER_ADDRESS", 30),
+                window_seconds=_number(env, "BILLING_SIGN_IN_WINDOW_SECONDS", 900, minimum=1),
+            ),
             statement_descriptor=descriptor,
             confirmation_prefix=_text(env, "BILLING_CONFIRMATION_PREFIX", cls.confirmation_prefix),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from db.enums import AppointmentKind, CardFunding, LineCategory, PaymentMethodType
 
@@ -231,3 +232,12 @@ PATIENTS = (
         has_family_sessions=True,
     ),
 )
+
+
+# A billing clerk who may also read the audit log; seed-demo prints this login.
+DEMO_STAFF: dict[str, Any] = {
+    "name": "Morgan Ellis",
+    "email": "billing@example.com",
+    "password": "staff-demo-password",
+    "is_auditor": True,
+}

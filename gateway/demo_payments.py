@@ -151,7 +151,9 @@ async def _add_payment(
         statement_descriptor=f"{data.DESCRIPTOR_PREFIX} {confirmation.split('-')[1]}",
         idempotency_key=key,
         request_fingerprint=hashlib.sha256(key.encode()).hexdigest(),
-        processor_reference=ids.token("sbx_pi_", 24),
+        # Same shape as the sandbox's own charges ("sbx_pi_<kind>_<outcome>_<hex>"),
+        # so the sandbox can refund a demo payment.
+        processor_reference=ids.token(_charge_prefix(method.processor_token), 24),
         failure_code=FailureCode.CARD_DECLINED if declined else None,
         failure_reason=data.DECLINE_REASON if declined else None,
         refunded_cents=0,
@@ -248,3 +250,8 @@ def _payment_day(issued_on: date, delay_days: int, today: date) -> date:
 def _payment_time(day: date, rng: random.Random) -> datetime:
     """Return a time on ``day`` between 13:00 and 23:59 UTC, about 8 AM to 7 PM in New York."""
     return utc_at(day, rng.randint(13, 23), rng.randint(0, 59), rng.randint(0, 59))
+
+
+def _charge_prefix(method_token: str) -> str:
+    kind_and_outcome = method_token.removeprefix("sbx_pm_").rsplit("_", 1)[0]
+    return f"sbx_pi_{kind_and_outcome}_"

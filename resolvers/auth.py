@@ -23,6 +23,7 @@ from resolvers.errors import (
 )
 from resolvers.passwords import hash_password, verify_password
 from resolvers.sessions import SessionPolicy, issue_session
+from resolvers.sign_in_limits import SignInGuard
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +135,13 @@ async def log_in(
     email: str,
     password: str,
     policy: SessionPolicy,
+    guard: SignInGuard | None = None,
+    client_address: str | None = None,
 ) -> SignedIn:
     """Check an email and password and issue a new session token."""
     email = normalize_email(email)
+    if guard is not None:
+        await guard.check(email, client_address)
     async with factory() as session:
         patient = await session.scalar(select(Patient).where(Patient.email == email))
 
@@ -147,6 +152,8 @@ async def log_in(
     )
     if not matches or patient is None:
         logger.info("sign-in rejected: wrong email or password")
+        if guard is not None:
+            await guard.record_failure(email)
         raise InvalidCredentialsError("Email or password is incorrect. Check both and try again.")
 
     async with write_transaction(factory) as session:

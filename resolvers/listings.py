@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utc_now
 from db.enums import InvoiceStatus, PaymentMethodType, PaymentStatus
-from db.models import Appointment, Invoice, Patient, Payment
+from db.models import Appointment, AuditEvent, Invoice, Patient, Payment
 from resolvers.errors import InvalidInputError
 from resolvers.pagination import Page, SortKey, fetch_page
 
@@ -138,3 +138,23 @@ async def list_patients(
             )
         )
     return await fetch_page(session, query, PATIENTS_BY_NAME, first=first, after=after)
+
+
+AUDIT_NEWEST_FIRST = (SortKey(AuditEvent.id, descending=True),)
+
+
+async def list_audit_events(
+    session: AsyncSession,
+    *,
+    first: int | None,
+    after: str | None,
+    patient_id: int | None,
+    actor: str | None,
+) -> Page[AuditEvent]:
+    """List audit rows newest first, optionally for one patient or one actor ("staff:3")."""
+    query = select(AuditEvent)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    return await fetch_page(session, query, AUDIT_NEWEST_FIRST, first=first, after=after)

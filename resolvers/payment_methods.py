@@ -9,10 +9,17 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.base import utc_now
 from db.engine import write_transaction
 from db.enums import CardFunding, PaymentMethodType
 from db.models import PaymentMethod
-from resolvers.errors import InvalidBankAccountError, InvalidCardError, InvalidInputError
+from resolvers.audit import AuditAction, RequestInfo, add_audit_event
+from resolvers.errors import (
+    InvalidBankAccountError,
+    InvalidCardError,
+    InvalidInputError,
+    NotFoundError,
+)
 from resolvers.ports import BankAccountDetails, CardDetails, PaymentProcessor, TokenizedMethod
 
 logger = logging.getLogger(__name__)
@@ -136,6 +143,7 @@ async def add_payment_method(
     patient_id: int,
     new_method: NewPaymentMethod,
     today: date,
+    audit: RequestInfo | None = None,
 ) -> PaymentMethod:
     """Validate a card or bank account, tokenize it at the processor and store the token."""
     if new_method.method_type in CARD_TYPES:
@@ -173,6 +181,8 @@ async def add_payment_method(
         )
         session.add(method)
         await session.flush()
+        if audit is not None:
+            add_audit_event(session, audit, AuditAction.PAYMENT_METHOD_ADDED, patient_id=patient_id)
 
     logger.info(
         "patient %s added payment method %s (%s ending %s)",
@@ -185,9 +195,33 @@ async def add_payment_method(
 
 
 async def list_payment_methods(session: AsyncSession, patient_id: int) -> list[PaymentMethod]:
+    """List a patient's methods that have not been removed, oldest first."""
     rows = await session.scalars(
         select(PaymentMethod)
-        .where(PaymentMethod.patient_id == patient_id)
+        .where(PaymentMethod.patient_id == patient_id, PaymentMethod.removed_at.is_(None))
         .order_by(PaymentMethod.id)
     )
     return list(rows)
+
+
+async def remove_payment_method(
+    factory: async_sessionmaker[AsyncSession],
+    patient_id: int,
+    method_id: int,
+    audit: RequestInfo | None = None,
+) -> PaymentMethod:
+    """Remove a stored method so it can no longer pay; past payments still show it."""
+    async with write_transaction(factory) as session:
+        method = await session.get(PaymentMethod, method_id)
+        if method is None or method.patient_id != patient_id or method.removed_at is not None:
+            raise NotFoundError(
+                "Payment method not found; pick one from paymentMethods.", field="paymentMethodId"
+            )
+        method.removed_at = utc_now()
+        if audit is not None:
+            add_audit_event(
+                session, audit, AuditAction.PAYMENT_METHOD_REMOVED, patient_id=patient_id
+            )
+
+    logger.info("patient %s removed payment method %s", patient_id, method_id)
+    return method

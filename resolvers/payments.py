@@ -28,6 +28,7 @@ from resolvers.allocation import (
     plan_allocation,
     store_allocations,
 )
+from resolvers.audit import AuditAction, RequestInfo, add_audit_event
 from resolvers.errors import (
     AmountExceedsBalanceError,
     IdempotencyKeyReusedError,
@@ -121,7 +122,9 @@ async def _create_pending_payment(
 ) -> tuple[Payment, PaymentEvent]:
     method = await session.scalar(
         select(PaymentMethod).where(
-            PaymentMethod.id == request.payment_method_id, PaymentMethod.patient_id == patient_id
+            PaymentMethod.id == request.payment_method_id,
+            PaymentMethod.patient_id == patient_id,
+            PaymentMethod.removed_at.is_(None),
         )
     )
     if method is None:
@@ -225,7 +228,10 @@ async def _load_chosen_invoices(
 
 
 async def pay_bill(
-    services: BillingServices, patient_id: int, request: PayBillRequest
+    services: BillingServices,
+    patient_id: int,
+    request: PayBillRequest,
+    audit: RequestInfo | None = None,
 ) -> PayBillResult:
     """Create a payment for a patient and submit it to the processor, once per idempotency key."""
     _validate_request(request)
@@ -243,6 +249,14 @@ async def pay_bill(
             logger.info("pay-bill retry returned payment %s", existing.id)
             return PayBillResult(payment=existing, created=False)
         payment, event = await _create_pending_payment(session, services, patient_id, request)
+        if audit is not None:
+            add_audit_event(
+                session,
+                audit,
+                AuditAction.PAYMENT_CREATED,
+                patient_id=patient_id,
+                payment_id=payment.id,
+            )
 
     logger.info("payment %s created for patient %s", payment.id, patient_id)
     await publish_events(services, [(event, patient_id)])

@@ -80,6 +80,22 @@ class ChargeUpdate:
 ChargeUpdateHandler = Callable[[ChargeUpdate], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class RefundCharge:
+    charge_reference: str
+    amount_cents: int
+    currency: str
+    # Sent to the processor so that a retried refund is made once.
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    reference: str
+    succeeded: bool
+    failure_reason: str | None = None
+
+
 class PaymentProcessor(Protocol):
     """A card and ACH processor.
 
@@ -96,6 +112,8 @@ class PaymentProcessor(Protocol):
     async def tokenize_bank_account(self, account: BankAccountDetails) -> TokenizedMethod: ...
 
     async def create_charge(self, request: ChargeRequest) -> ChargeUpdate: ...
+
+    async def create_refund(self, request: RefundCharge) -> RefundOutcome: ...
 
     async def watch_charge(self, reference: str) -> None:
         """Arrange for a charge still in flight (after a restart) to report its outcome."""
@@ -138,3 +156,15 @@ class SessionRevocations(Protocol):
     """Told when a sign-in session ends, so connections opened with it can be closed."""
 
     async def publish_revoked(self, session_id: int) -> None: ...
+
+
+class AttemptCounter(Protocol):
+    """Counts events per key in a sliding time window, shared by every gateway process it serves."""
+
+    async def add(self, key: str, window_seconds: float) -> int:
+        """Record one event for ``key``; return how many fall in the window, this one included."""
+        ...
+
+    async def count(self, key: str, window_seconds: float) -> tuple[int, float]:
+        """Return (events in the window, seconds until the oldest of them leaves it)."""
+        ...

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import PaymentEvent
 from resolvers.ports import EventBus, PaymentEventMessage, PaymentProcessor, SessionRevocations
 from resolvers.sessions import SessionPolicy
+from resolvers.sign_in_limits import SignInGuard
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class BillingServices:
     confirmation_prefix: str
     session_policy: SessionPolicy
     session_events: SessionRevocations
+    sign_in_guard: SignInGuard
 
 
 def event_message(event: PaymentEvent, patient_id: int) -> PaymentEventMessage:

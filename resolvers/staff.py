@@ -15,6 +15,7 @@ from resolvers.auth import check_new_email, check_new_password, normalize_email
 from resolvers.errors import EmailTakenError, InvalidCredentialsError
 from resolvers.passwords import hash_password, verify_password
 from resolvers.sessions import SessionPolicy, issue_session
+from resolvers.sign_in_limits import SignInGuard
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,13 @@ async def staff_log_in(
     *,
     email: str,
     password: str,
+    guard: SignInGuard | None = None,
+    client_address: str | None = None,
 ) -> StaffSignedIn:
     """Check a staff email and password and issue a session for a working day."""
     email = normalize_email(email)
+    if guard is not None:
+        await guard.check(f"staff:{email}", client_address)
     async with factory() as session:
         staff = await session.scalar(select(StaffMember).where(StaffMember.email == email))
 
@@ -69,6 +74,8 @@ async def staff_log_in(
     matches = await asyncio.to_thread(verify_password, stored_hash, password)
     if not matches or staff is None or staff.disabled_at is not None:
         logger.info("staff sign-in rejected: wrong email or password, or account disabled")
+        if guard is not None:
+            await guard.record_failure(f"staff:{email}")
         raise InvalidCredentialsError("Email or password is incorrect. Check both and try again.")
 
     async with write_transaction(factory) as session:

@@ -28,6 +28,7 @@ from schema.extensions import (
 from schema.limits import SchemaLimits
 from schema.mutations.auth import AuthMutations
 from schema.mutations.payments import PaymentMutations
+from schema.mutations.refunds import RefundMutations
 from schema.query import Query
 from schema.subscription import Subscription
 
@@ -35,7 +36,7 @@ logger = logging.getLogger("gateway.errors")
 
 
 @strawberry.type
-class Mutation(AuthMutations, PaymentMutations):
+class Mutation(AuthMutations, PaymentMutations, RefundMutations):
     pass
 
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from resolvers.audit import RequestInfo
 from resolvers.errors import UnauthenticatedError
 from resolvers.loaders import Loaders, RequestDatabase
 from resolvers.principals import Principal, Role
@@ -100,6 +101,15 @@ class GatewayContext:
         principal = await self.require_principal()
         principal.require_role(Role.PATIENT, action="do this; it acts on the patient's own account")
         return principal.actor_id
+
+    async def request_info(self, operation: str) -> RequestInfo:
+        """Describe this request for the audit log; raises UNAUTHENTICATED without a principal."""
+        return RequestInfo(
+            principal=await self.require_principal(),
+            operation=operation,
+            request_id=self.request_id,
+            client_address=self.client_address,
+        )
 
     def note_patient_read(self, patient_id: int) -> None:
         """Remember that this request read one patient's records, for the audit log."""

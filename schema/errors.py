@@ -24,6 +24,10 @@ class UserErrorCode(enum.Enum):
     WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (an error code)
     INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_INPUT = "INVALID_INPUT"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    REFUND_EXCEEDS_PAYMENT = "REFUND_EXCEEDS_PAYMENT"
+    PAYMENT_NOT_REFUNDABLE = "PAYMENT_NOT_REFUNDABLE"
 
 
 @strawberry.type(description="A business rule that rejected a mutation; nothing was written.")

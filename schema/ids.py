@@ -22,7 +22,12 @@ def decode_global_id(value: str, expected_type: str | None = None) -> tuple[str,
         return None
     if not _DATABASE_ID.fullmatch(global_id.node_id):
         return None
-    return global_id.type_name, int(global_id.node_id)
+    database_id = int(global_id.node_id)
+    # The base64 decoder skips characters outside its alphabet, so "<id>!!"
+    # would decode like "<id>". Only the exact ID this API issues is accepted.
+    if encode_global_id(global_id.type_name, database_id) != value:
+        return None
+    return global_id.type_name, database_id
 
 
 # ASCII digits only: str.isdigit() also accepts "²" and other scripts' digits.

@@ -18,6 +18,7 @@ from schema.enums import PaymentMethodType, PaymentStatus
 from schema.errors import ClientError
 from schema.ids import MISSING_ID, database_id_or_missing, decode_global_id
 from schema.types.appointment import Appointment
+from schema.types.audit import AuditQueries
 from schema.types.connections import to_connection
 from schema.types.invoice import Invoice
 from schema.types.patient import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Patient
@@ -50,7 +51,7 @@ def _owner_of(row: Base) -> int:
 
 
 @strawberry.type
-class Query:
+class Query(AuditQueries):
     @strawberry.field(description="The signed-in patient, or null without a patient's token.")
     async def me(self, info: Info) -> Patient | None:
         principal = await info.context.principal()

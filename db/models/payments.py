@@ -165,4 +165,9 @@ class Refund(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255))
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     processor_reference: Mapped[str | None] = mapped_column(String(255))
+    # PENDING while the processor is asked, then SUCCEEDED or FAILED. A pending
+    # refund already counts against what is left to refund.
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    failure_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

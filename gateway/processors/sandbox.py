@@ -24,6 +24,8 @@ from resolvers.ports import (
     ChargeRequest,
     ChargeUpdate,
     ChargeUpdateHandler,
+    RefundCharge,
+    RefundOutcome,
     TokenizedMethod,
 )
 
@@ -169,6 +171,15 @@ class SandboxProcessor:
             message=PROCESSING_MESSAGES[kind],
             expected_settlement_on=_settlement_date(delay),
         )
+
+    async def create_refund(self, request: RefundCharge) -> RefundOutcome:
+        """Refund at once: sandbox charges have no settlement window to wait out."""
+        _parse(request.charge_reference, "sbx_pi")
+        reference = self._references.get(request.idempotency_key)
+        if reference is None:
+            reference = f"sbx_re_{secrets.token_hex(8)}"
+            self._references[request.idempotency_key] = reference
+        return RefundOutcome(reference=reference, succeeded=True)
 
     async def watch_charge(self, reference: str) -> None:
         _parse(reference, "sbx_pi")

@@ -90,6 +90,8 @@ class AuthMutations:
                 email=input.email,
                 password=input.password,
                 policy=services.session_policy,
+                guard=services.sign_in_guard,
+                client_address=info.context.client_address,
             )
         except BillingError as error:
             return AuthPayload(user_errors=user_errors(error))
@@ -106,6 +108,8 @@ class AuthMutations:
                 services.session_policy,
                 email=input.email,
                 password=input.password,
+                guard=services.sign_in_guard,
+                client_address=info.context.client_address,
             )
         except BillingError as error:
             return StaffAuthPayload(user_errors=user_errors(error))

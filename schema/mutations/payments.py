@@ -64,6 +64,12 @@ class AddPaymentMethodPayload:
 
 
 @strawberry.type
+class RemovePaymentMethodPayload:
+    payment_method: PaymentMethod | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class PayBillPayload:
     payment: Payment | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
@@ -116,6 +122,7 @@ class PaymentMutations:
                 patient_id,
                 _new_method(input),
                 today=utc_now().date(),
+                audit=await info.context.request_info("addPaymentMethod"),
             )
         except BillingError as error:
             return AddPaymentMethodPayload(user_errors=user_errors(error))
@@ -129,8 +136,29 @@ class PaymentMutations:
         try:
             patient_id = await info.context.require_patient_id()
             result = await payments.pay_bill(
-                info.context.services, patient_id, _pay_bill_request(input)
+                info.context.services,
+                patient_id,
+                _pay_bill_request(input),
+                audit=await info.context.request_info("payBill"),
             )
         except BillingError as error:
             return PayBillPayload(user_errors=user_errors(error))
         return PayBillPayload(payment=Payment.from_row(result.payment))
+
+    @strawberry.mutation(
+        description="Remove a stored card or bank account. Past payments still show it."
+    )
+    async def remove_payment_method(
+        self, info: Info, payment_method_id: strawberry.ID
+    ) -> RemovePaymentMethodPayload:
+        try:
+            patient_id = await info.context.require_patient_id()
+            method = await payment_methods.remove_payment_method(
+                info.context.services.session_factory,
+                patient_id,
+                database_id_or_missing(payment_method_id, "PaymentMethod"),
+                audit=await info.context.request_info("removePaymentMethod"),
+            )
+        except BillingError as error:
+            return RemovePaymentMethodPayload(user_errors=user_errors(error))
+        return RemovePaymentMethodPayload(payment_method=PaymentMethod.from_row(method))

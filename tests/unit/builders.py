@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import CardFunding, InvoiceStatus, LineCategory, PaymentMethodType
 from db.models import Invoice, InvoiceLine, Patient, PaymentMethod
+from gateway.attempt_counter import InMemoryAttemptCounter
 from gateway.connection_watch import ConnectionWatch
 from gateway.events.memory import InProcessEventBus
 from gateway.processors.sandbox import SandboxProcessor
 from resolvers.ports import ChargeUpdate
 from resolvers.services import BillingServices
 from resolvers.sessions import SessionPolicy
+from resolvers.sign_in_limits import SignInGuard, SignInLimits
 
 _numbers = count(1)
 
@@ -92,4 +94,5 @@ def sandbox_services(
         confirmation_prefix="CGH",
         session_policy=SessionPolicy(),
         session_events=ConnectionWatch(factory, interval_seconds=0),
+        sign_in_guard=SignInGuard(InMemoryAttemptCounter(), SignInLimits()),
     )

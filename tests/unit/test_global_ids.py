@@ -36,3 +36,12 @@ def test_malformed_id_decodes_to_none(value: str) -> None:
 
 def test_wrong_type_maps_to_missing() -> None:
     assert database_id_or_missing(encode_global_id("Payment", 7), "Invoice") == MISSING_ID
+
+
+@pytest.mark.parametrize("suffix", ["!!", "=", " ", "\n"])
+def test_id_with_extra_characters_rejected(suffix: str) -> None:
+    assert decode_global_id(encode_global_id("Payment", 1) + suffix) is None
+
+
+def test_id_with_leading_zero_rejected() -> None:
+    assert decode_global_id(_raw("Payment:01")) is None
