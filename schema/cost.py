@@ -105,6 +105,9 @@ class _CostCounter:
         inner = 1 + self.selection_cost(field.selection_set, field_type, seen)
         if "first" in definition.args:
             return _page_size(field) * inner
+        if field.name.value == "edges" and parent.name.endswith("Connection"):
+            # The connection's page size already multiplied its edges.
+            return inner
         return LIST_FACTOR * inner if is_list else inner
 
 

@@ -6,8 +6,9 @@ import logging
 import time
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext
 
 from resolvers.audit import RequestInfo, record_reads
 from resolvers.errors import BillingError
@@ -67,6 +68,22 @@ class RequestLogger(SchemaExtension):
         )
 
 
+def _operation_label(execution_context: ExecutionContext) -> str:
+    """Name an operation for the audit log: its name, else its root fields, e.g. "{patients}"."""
+    if execution_context.operation_name:
+        return execution_context.operation_name
+    document = execution_context.graphql_document
+    for definition in document.definitions if document else ():
+        if isinstance(definition, OperationDefinitionNode):
+            fields = [
+                selection.name.value
+                for selection in definition.selection_set.selections
+                if isinstance(selection, FieldNode)
+            ]
+            return "{" + ",".join(fields) + "}"
+    return "(anonymous)"
+
+
 class AuditReads(SchemaExtension):
     """Writes the audit rows for patient records staff or a partner read in this operation.
 
@@ -78,13 +95,13 @@ class AuditReads(SchemaExtension):
     async def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         context = self.execution_context.context
-        if not context.read_patient_ids:
+        if context is None or not context.read_patient_ids:
             return
         principal = await context.principal()
         if principal is not None:
             request = RequestInfo(
                 principal=principal,
-                operation=self.execution_context.operation_name or "(anonymous)",
+                operation=_operation_label(self.execution_context),
                 request_id=context.request_id,
                 client_address=context.client_address,
             )
@@ -97,4 +114,6 @@ class CloseRequestDatabase(SchemaExtension):
 
     async def on_operation(self):  # type: ignore[no-untyped-def]
         yield
-        await self.execution_context.context.database.close()
+        context = self.execution_context.context
+        if context is not None:
+            await context.database.close()

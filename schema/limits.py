@@ -7,16 +7,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SchemaLimits:
-    # Deepest field nesting in one operation; the deepest query the portal and
-    # the documented examples send is 7.
+    # Deepest field nesting in one operation. A patient's whole history
+    # (invoices with lines and allocations, payments with events) nests 7 deep.
     max_depth: int = 12
     # Aliased fields in one operation; aliases can repeat an expensive field.
     max_aliases: int = 20
     # Lexical tokens in one document, a bound on parsing work.
     max_tokens: int = 2_000
-    # Estimated rows an operation may touch: each list field costs its page
-    # size times what is nested inside it.
-    max_cost: int = 50_000
+    # Estimated rows an operation may touch (schema/cost.py). That history
+    # query with pages of 100 costs about 5,500.
+    max_cost: int = 20_000
     # Operations in one batched HTTP request (a JSON array of operations).
     max_batch_operations: int = 10
     # Bytes in one HTTP request body.
