@@ -14,7 +14,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./billing.db"
 
 
 class ConfigError(ValueError):
-    """Raised when an environment variable holds a value the gateway cannot use."""
+    """Raised when an environment variable contains a value the gateway cannot use."""
 
 
 def _text(env: Mapping[str, str], key: str, default: str) -> str:

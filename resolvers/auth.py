@@ -50,7 +50,7 @@ def normalize_email(email: str) -> str:
 
 
 def _has_hidden_characters(text: str) -> bool:
-    """Tell whether text holds control or format characters such as NUL or U+202E."""
+    """Tell whether text contains control or format characters such as NUL or U+202E."""
     return any(unicodedata.category(char).startswith("C") for char in text)
 
 

@@ -1,9 +1,9 @@
 """Reading payment event history and following it live.
 
-The database is the record and the event bus only a wake-up call: a
-subscriber that hears of a new event reads what it has not yet sent from
-the database, so an event published out of order, or lost with a
-subscriber's queue, is still delivered once and in order.
+The database is the record, and the event bus only wakes subscribers. A
+woken subscriber reads from the database every event it has not yet sent.
+So an event published out of order, or lost with a subscriber's queue, is
+still delivered once and in order.
 """
 
 from __future__ import annotations

@@ -329,7 +329,7 @@ async def apply_charge_update(
             and payment.status is PaymentStatus.PENDING
             and update.status in OUTCOME_STATUSES
         ):
-            # The outcome overtook the processor's first answer (a webhook can
+            # The outcome overtook the processor's first response (a webhook can
             # beat the API response). The charge did reach the processor, so
             # its PROCESSING step is recorded before the outcome.
             events.append(

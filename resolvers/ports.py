@@ -39,7 +39,7 @@ class BankAccountDetails:
 
 @dataclass(frozen=True)
 class TokenizedMethod:
-    """What a processor returns for a card or bank account it has stored."""
+    """A card or bank account as the processor stored it: its token and display details."""
 
     token: str
     method_type: PaymentMethodType
@@ -66,7 +66,7 @@ class ChargeRequest:
 
 @dataclass(frozen=True)
 class ChargeUpdate:
-    """A processor's report of where a charge stands."""
+    """A processor's report of a charge's current status."""
 
     reference: str
     status: PaymentStatus

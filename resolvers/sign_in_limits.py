@@ -1,7 +1,7 @@
 """Rate limits on sign-in, per email and per client address.
 
-Failed sign-ins are counted per email, so nobody can guess one patient's
-password at speed; every attempt is counted per client address, so one
+Failed sign-ins are counted per email, so no one can guess one patient's
+password at speed. Every attempt is counted per client address, so one
 machine cannot spray guesses across many emails. Once a limit is reached
 the password is not even checked, so a locked-out guess learns nothing.
 """

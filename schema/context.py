@@ -1,4 +1,4 @@
-"""The per-request GraphQL context: who is asking, and the tools to answer them."""
+"""The per-request GraphQL context: the principal, and the services that serve the request."""
 
 from __future__ import annotations
 

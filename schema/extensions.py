@@ -87,8 +87,8 @@ def _operation_label(execution_context: ExecutionContext) -> str:
 class AuditReads(SchemaExtension):
     """Writes the audit rows for patient records staff or a partner read in this operation.
 
-    Permission checks note each patient whose records were reached; the rows
-    are written after execution, in one transaction, so a read of many
+    Permission checks note each patient whose records were reached. The rows
+    are written after execution in one transaction, so a read of many
     records costs one write.
     """
 

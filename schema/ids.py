@@ -12,7 +12,7 @@ def decode_global_id(value: str, expected_type: str | None = None) -> tuple[str,
     """Return (type name, database id) for a well-formed ID, or None.
 
     A malformed ID, one of another type or a non-numeric one all give None,
-    so callers answer NOT_FOUND without revealing why.
+    so callers return NOT_FOUND without revealing why.
     """
     try:
         global_id = GlobalID.from_id(value)
@@ -40,7 +40,7 @@ MISSING_ID = 0
 def database_id_or_missing(value: str, expected_type: str) -> int:
     """Decode an input ID, mapping a malformed or wrong-type one to an id that never exists.
 
-    The lookup that follows then answers NOT_FOUND with the same message as
+    The lookup that follows then raises NOT_FOUND with the same message as
     for an unknown ID or another patient's, so the reply reveals nothing.
     """
     decoded = decode_global_id(value, expected_type)

@@ -79,7 +79,7 @@ class Query(AuditQueries):
         type_name, database_id = decoded
         model, graphql_type, scope = _NODE_TYPES[type_name]
 
-        # The scope is checked before the lookup, so FORBIDDEN says nothing
+        # The scope is checked before the lookup, so FORBIDDEN reveals nothing
         # about whether the object exists.
         try:
             principal.require_scope(scope)

@@ -11,7 +11,7 @@ from db.base import Base, UTCDateTime, utc_now
 
 
 class AuditEvent(Base):
-    """Who read or changed whose billing data, when, from where, in which request.
+    """A record of who read or changed whose billing data, when, from where, in which request.
 
     The application only ever inserts these rows: ``db.audit_guard`` rejects
     an update or delete of one in any session.

@@ -213,7 +213,7 @@ class SandboxProcessor:
                 reference=reference,
                 payment_id=payment_id,
                 status=PaymentStatus.FAILED,
-                # The event a subscriber sees carries the reason itself.
+                # The event sent to subscribers carries the reason itself.
                 message=FAILURE_REASONS[(code, is_ach)],
                 failure_code=code,
                 failure_reason=FAILURE_REASONS[(code, is_ach)],
