@@ -10,6 +10,9 @@ from datetime import timedelta
 from resolvers.sign_in_limits import SignInLimits
 from schema.limits import SchemaLimits
 
+# Session lengths are set in hours; one second is the shortest that makes sense.
+ONE_SECOND_IN_HOURS = 1 / 3600
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./billing.db"
 
 
@@ -95,13 +98,17 @@ class Settings:
                 seconds=_number(env, "BILLING_SANDBOX_ACH_DELAY_SECONDS", 5)
             ),
             patient_session_idle=timedelta(
-                hours=_number(env, "BILLING_PATIENT_SESSION_IDLE_HOURS", 14 * 24, minimum=0.01)
+                hours=_number(
+                    env, "BILLING_PATIENT_SESSION_IDLE_HOURS", 14 * 24, minimum=ONE_SECOND_IN_HOURS
+                )
             ),
             patient_session_max=timedelta(
-                hours=_number(env, "BILLING_PATIENT_SESSION_MAX_HOURS", 90 * 24, minimum=0.01)
+                hours=_number(
+                    env, "BILLING_PATIENT_SESSION_MAX_HOURS", 90 * 24, minimum=ONE_SECOND_IN_HOURS
+                )
             ),
             staff_session=timedelta(
-                hours=_number(env, "BILLING_STAFF_SESSION_HOURS", 8, minimum=0.01)
+                hours=_number(env, "BILLING_STAFF_SESSION_HOURS", 8, minimum=ONE_SECOND_IN_HOURS)
             ),
             ws_auth_recheck_seconds=_number(env, "BILLING_WS_AUTH_RECHECK_SECONDS", 30),
             profile=profile,

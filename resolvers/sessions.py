@@ -28,7 +28,8 @@ PATIENT_TOKEN_PREFIX = "bgp_"  # noqa: S105 (public prefixes, not secrets)
 STAFF_TOKEN_PREFIX = "bgs_"  # noqa: S105
 API_KEY_PREFIX = "bgk_"
 MAX_TOKEN_LENGTH = 200
-# Sliding renewal writes at most once a minute per session, not on every request.
+# Sliding renewal writes at most once a minute per session, not on every request
+# (more often only when the idle timeout itself is under ten minutes).
 RENEWAL_INTERVAL = timedelta(minutes=1)
 
 
@@ -164,7 +165,8 @@ async def _renew_patient_session(
     now: datetime,
 ) -> None:
     last_used = auth_session.last_used_at or auth_session.created_at
-    if now - last_used < RENEWAL_INTERVAL:
+    # A tenth of the idle time at most, so a short idle setting still slides.
+    if now - last_used < min(RENEWAL_INTERVAL, policy.patient_idle / 10):
         return
     expires_at = now + policy.patient_idle
     if auth_session.absolute_expires_at is not None:

@@ -10,14 +10,12 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.cost import cost_limit_rule
+from schema.complexity import complexity_rule
 from schema.extensions import (
     AuditReads,
     CloseRequestDatabase,
@@ -58,7 +56,9 @@ class BillingSchema(strawberry.Schema):
                     exc_info=error.original_error,
                 )
             else:
-                logger.debug("client error: %s", error.message)
+                # Only the path: graphql-core's messages repeat the offending
+                # input value, which may be a card number or password.
+                logger.debug("client error at %s", error.path)
 
 
 def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
@@ -69,10 +69,11 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
         RequestLogger,
         AuditReads,
         CloseRequestDatabase,
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules([cost_limit_rule(limits.max_cost)]),  # type: ignore[list-item]
+        # One rule for depth, aliases and cost: it remembers each fragment's
+        # measure, where Strawberry's depth and alias limiters re-walk every
+        # spread and take time exponential in fragment fan-out.
+        lambda: AddValidationRules([complexity_rule(limits)]),  # type: ignore[list-item]
         MaskUnexpectedErrors,
     ]
     if not limits.introspection:

@@ -60,12 +60,20 @@ class RequestLogger(SchemaExtension):
         outcome = "ok" if not errors else f"{len(errors)} error(s)"
         logger.info(
             "graphql %s %s: %s in %.1f ms (request %s)",
-            context.operation_type.value if context.operation_type else "request",
+            _operation_type(context),
             context.operation_name or "(anonymous)",
             outcome,
             elapsed_ms,
             getattr(context.context, "request_id", None),
         )
+
+
+def _operation_type(execution_context: ExecutionContext) -> str:
+    # Strawberry raises when asked for the type of a document that did not parse.
+    try:
+        return execution_context.operation_type.value
+    except RuntimeError:
+        return "unparsed request"
 
 
 def _operation_label(execution_context: ExecutionContext) -> str:

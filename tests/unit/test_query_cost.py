@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import parse
 
 from schema.build import build_schema
-from schema.cost import LIST_FACTOR, operation_cost
+from schema.complexity import LIST_FACTOR, measure_operation
 from schema.limits import SchemaLimits
 
 INVOICES_WITH_LINES = (
@@ -23,7 +23,7 @@ def _cost(query: str) -> int:
     document = parse(query)
     operation = document.definitions[0]
     fragments = {definition.name.value: definition for definition in document.definitions[1:]}
-    return operation_cost(schema, operation, fragments)  # type: ignore[arg-type]
+    return measure_operation(schema, operation, fragments).cost  # type: ignore[arg-type]
 
 
 def test_cost_multiplies_by_first() -> None:
