@@ -72,6 +72,13 @@ def _create_api_key(settings: Settings, args: argparse.Namespace) -> int:
         print(f"billing-gateway: {error}", file=sys.stderr)
         return 2
 
+    if not scopes:
+        print("billing-gateway: --scope is empty; name at least one scope", file=sys.stderr)
+        return 2
+    if not args.name.strip():
+        print("billing-gateway: --name is empty; name who the key is for", file=sys.stderr)
+        return 2
+
     async def work(factory: async_sessionmaker[AsyncSession]) -> Any:
         return await create_api_key(factory, name=args.name, scopes=scopes)
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from resolvers.audit import RequestInfo, record_reads
 from resolvers.errors import BillingError, InvalidInputError
 from resolvers.payment_events import (
     EventRecord,
@@ -13,6 +14,7 @@ from resolvers.payment_events import (
     follow_payment_events,
     get_visible_payment,
 )
+from resolvers.services import BillingServices
 from schema.context import Info
 from schema.errors import ClientError
 from schema.ids import database_id_or_missing, decode_event_cursor
@@ -31,6 +33,15 @@ def _event(record: EventRecord) -> PaymentEvent:
     )
 
 
+async def _audited(
+    event: PaymentEvent, services: BillingServices, request: RequestInfo, audited: set[int]
+) -> PaymentEvent:
+    if event.patient_id not in audited:
+        audited.add(event.patient_id)
+        await record_reads(services.session_factory, request, [event.patient_id])
+    return event
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -45,9 +56,14 @@ class Subscription:
             principal = await info.context.require_principal()
             database_id = database_id_or_missing(payment_id, "Payment")
             async with services.session_factory() as session:
-                await get_visible_payment(session, principal, database_id)
+                payment = await get_visible_payment(session, principal, database_id)
         except BillingError as error:
             raise ClientError(error) from error
+        await record_reads(
+            services.session_factory,
+            await info.context.request_info("paymentStatusChanged"),
+            [payment.patient_id],
+        )
 
         async for record in follow_payment_events(services, database_id):
             yield _event(record)
@@ -78,6 +94,9 @@ class Subscription:
         except BillingError as error:
             raise ClientError(error) from error
 
-        yield _event(first)
+        # Each patient whose events this stream delivers is audited once per subscription.
+        request = await info.context.request_info("paymentEvents")
+        audited: set[int] = set()
+        yield await _audited(_event(first), services, request, audited)
         async for record in stream:
-            yield _event(record)
+            yield await _audited(_event(record), services, request, audited)

@@ -6,8 +6,8 @@ import strawberry
 
 from db import models
 from resolvers import auth
-from resolvers.errors import BillingError, UnauthenticatedError
-from resolvers.sessions import revoke_session
+from resolvers.errors import BillingError, InvalidInputError, UnauthenticatedError
+from resolvers.sessions import API_KEY_PREFIX, revoke_session
 from resolvers.staff import staff_log_in
 from schema.context import Info
 from schema.errors import UserError, user_errors
@@ -123,6 +123,11 @@ class AuthMutations:
         token = info.context.token
         services = info.context.services
         try:
+            if token is not None and token.startswith(API_KEY_PREFIX):
+                raise InvalidInputError(
+                    "An API key cannot sign out; the practice revokes keys with "
+                    "billing-gateway revoke-api-key."
+                )
             session_id = None
             if token is not None:
                 session_id = await revoke_session(services.session_factory, token)

@@ -3,7 +3,7 @@
 Every row is a role and every column an operation on patient A's records.
 Patient B and anonymous callers must learn nothing about A, so they get
 the same response for A's IDs as for IDs that never existed. Staff see
-everything. A partner key sees what its scopes allow and is refused with
+everything. A partner key reads what its scopes allow and is rejected with
 FORBIDDEN, naming the missing scope, for the rest.
 """
 
