@@ -9,6 +9,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+# Strawberry raises the HTTP errors of its request parsing from cross-web, its own dependency.
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -65,6 +67,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.watch = watch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._serve_http(scope, receive, send)
+            return
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)
             return
@@ -73,6 +78,32 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             await self.run(websocket)
         finally:
             self.watch.unregister(websocket)
+
+    async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Strawberry answers a malformed request (bad JSON, too many batched
+        # operations) in plain text; clients get the same JSON error shape
+        # as every other error instead.
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            response = JSONResponse(
+                {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=error.status_code,
+            )
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Decode a request body, rejecting JSON that is not an operation or a list of them."""
+        decoded = super().parse_json(data)
+        items = decoded if isinstance(decoded, list) else [decoded]
+        if not all(isinstance(item, dict) for item in items):
+            raise HTTPException(
+                400,
+                'Send a JSON object such as {"query": "...", "variables": {...}}, '
+                "or a list of them for a batch.",
+            )
+        return decoded
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         # Every subscription needs a principal, so a connection without a
