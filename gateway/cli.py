@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from gateway.cli_accounts import add_account_commands
 from gateway.config import ConfigError, Settings
 
@@ -138,7 +140,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"billing-gateway: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
-    return int(args.handler(settings, args))
+    try:
+        return int(args.handler(settings, args))
+    except OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        print(
+            f"billing-gateway: the database at {settings.database_url} has no tables; run "
+            "'billing-gateway migrate' first. The default database is billing.db in the "
+            "current folder, so run commands from the project folder or set "
+            "BILLING_DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

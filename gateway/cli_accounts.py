@@ -94,11 +94,14 @@ def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> int:
         return await revoke_api_key(factory, args.id)
 
     try:
-        api_key = _run(settings, work)
+        api_key, was_active = _run(settings, work)
     except BillingError as error:
         print(f"billing-gateway: {error.message}", file=sys.stderr)
         return 1
-    print(f"Revoked API key {api_key.id} ({api_key.name}).")
+    if was_active:
+        print(f"Revoked API key {api_key.id} ({api_key.name}).")
+    else:
+        print(f"API key {api_key.id} ({api_key.name}) was already revoked.")
     return 0
 
 

@@ -51,17 +51,21 @@ async def create_api_key(
     return CreatedApiKey(key=key, api_key=api_key)
 
 
-async def revoke_api_key(factory: async_sessionmaker[AsyncSession], api_key_id: int) -> ApiKey:
-    """Revoke a key at once; requests with it are then unauthenticated."""
+async def revoke_api_key(
+    factory: async_sessionmaker[AsyncSession], api_key_id: int
+) -> tuple[ApiKey, bool]:
+    """Revoke a key at once; return it and whether it was active until now."""
     async with write_transaction(factory) as session:
         api_key = await session.get(ApiKey, api_key_id)
         if api_key is None:
             raise NotFoundError(f"No API key has id {api_key_id}; list keys with list-api-keys.")
-        if api_key.revoked_at is None:
+        was_active = api_key.revoked_at is None
+        if was_active:
             api_key.revoked_at = utc_now()
 
-    logger.info("api key %s revoked", api_key_id)
-    return api_key
+    if was_active:
+        logger.info("api key %s revoked", api_key_id)
+    return api_key, was_active
 
 
 async def list_api_keys(session: AsyncSession) -> list[ApiKey]:

@@ -50,6 +50,11 @@ class ForbiddenError(BillingError):
 
     code = "FORBIDDEN"
 
+    def __init__(self, message: str, *, scope: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        # The API key scope that would allow it, if a scope would.
+        self.scope = scope
+
 
 class NotFoundError(BillingError):
     """Raised for an ID that does not exist or belongs to another patient.

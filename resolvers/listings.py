@@ -36,6 +36,7 @@ class PaymentFilter:
     method_types: Sequence[PaymentMethodType] | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    confirmation_number: str | None = None
 
 
 async def list_appointments(
@@ -98,7 +99,19 @@ async def list_payments(
                 f"{name} is outside the years 1 to 9999 once converted to UTC; send a nearer time.",
                 field=name,
             ) from error
+    if (
+        filters.created_from is not None
+        and filters.created_to is not None
+        and filters.created_from > filters.created_to
+    ):
+        raise InvalidInputError(
+            "from is later than to; swap them, or leave one out for an open range.", field="from"
+        )
     query = select(Payment)
+    if filters.confirmation_number is not None:
+        query = query.where(
+            Payment.confirmation_number == filters.confirmation_number.strip().upper()
+        )
     if patient_id is not None:
         query = query.where(Payment.patient_id == patient_id)
     if filters.statuses:

@@ -27,6 +27,7 @@ from db.models import (
     Payment,
     PaymentEvent,
     PaymentMethod,
+    Refund,
 )
 from resolvers.balances import balances_by_patient, credits_by_patient, invoice_amounts
 
@@ -72,6 +73,7 @@ class Loaders:
         self.payment_allocations = self._grouped(
             Allocation, Allocation.payment_id, Allocation.id, active_allocations=True
         )
+        self.payment_refunds = self._grouped(Refund, Refund.payment_id, Refund.id)
         self.payment_events = self._grouped(
             PaymentEvent, PaymentEvent.payment_id, PaymentEvent.sequence
         )

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import PaymentStatus
@@ -130,3 +130,14 @@ async def follow_all_events(
                 last_event_id = record.event_id
             if len(batch) < CATCH_UP_BATCH:
                 await anext(live)
+
+
+async def latest_visible_event_id(session: AsyncSession, principal: Principal) -> int | None:
+    """Return the id of the newest payment event the principal may see, or None."""
+    principal.require_scope(Scope.EVENTS_READ)
+    query = select(func.max(PaymentEvent.id))
+    if principal.role is Role.PATIENT:
+        query = query.join(Payment, Payment.id == PaymentEvent.payment_id).where(
+            Payment.patient_id == principal.actor_id
+        )
+    return await session.scalar(query)

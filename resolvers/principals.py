@@ -80,7 +80,8 @@ class Principal:
         if not self.has_scope(scope):
             raise ForbiddenError(
                 f"This API key lacks the {scope.value} scope; "
-                "ask the practice for a key that includes it."
+                "ask the practice for a key that includes it.",
+                scope=scope.value,
             )
 
     def require_role(self, *roles: Role, action: str) -> None:

@@ -117,10 +117,15 @@ async def _reserve_refund(
         payment = await session.get(Payment, request.payment_id, with_for_update=True)
         if payment is None:
             raise NotFoundError("Payment not found; check paymentId.", field="paymentId")
+        if payment.status is PaymentStatus.REFUNDED:
+            raise PaymentNotRefundableError(
+                f"Payment {payment.confirmation_number} is already fully refunded.",
+                field="paymentId",
+            )
         if payment.status not in REFUNDABLE_STATUSES:
             raise PaymentNotRefundableError(
-                f"Payment {payment.confirmation_number} is {payment.status.value}; only "
-                "succeeded payments can be refunded.",
+                f"Payment {payment.confirmation_number} is {payment.status.value}; only a "
+                "succeeded or partly refunded payment can be refunded.",
                 field="paymentId",
             )
 

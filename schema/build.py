@@ -43,9 +43,14 @@ class BillingSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # The one place unexpected errors are logged, with their traceback;
-        # clients only see the masked message.
+        # clients only see the masked message. A DataLoader fails every key of
+        # a batch with the same exception, so each exception is logged once.
+        logged: set[int] = set()
         for error in errors:
+            if is_unexpected_error(error) and id(error.original_error) in logged:
+                continue
             if is_unexpected_error(error):
+                logged.add(id(error.original_error))
                 logger.error(
                     "unexpected error in %s at %s (request %s)",
                     execution_context.operation_name if execution_context else None,

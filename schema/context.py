@@ -92,6 +92,11 @@ class GatewayContext:
 
     async def require_principal(self) -> Principal:
         principal = await self.principal()
+        if principal is None and self.token is not None:
+            raise UnauthenticatedError(
+                "The token sent is unknown, expired or revoked. Sign in again, or for an "
+                "API key ask the practice for a new one."
+            )
         if principal is None:
             raise UnauthenticatedError("Sign in to continue: send Authorization: Bearer <token>.")
         return principal

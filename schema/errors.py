@@ -50,4 +50,7 @@ class ClientError(GraphQLError):
         extensions: dict[str, object] = {"code": error.code}
         if error.field:
             extensions["field"] = error.field
+        scope = getattr(error, "scope", None)
+        if scope:
+            extensions["scope"] = scope
         super().__init__(error.message, extensions=extensions, original_error=error)

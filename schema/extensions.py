@@ -77,7 +77,7 @@ def _operation_type(execution_context: ExecutionContext) -> str:
 
 
 def _operation_label(execution_context: ExecutionContext) -> str:
-    """Name an operation for the audit log: its name, else its root fields, e.g. "{patients}"."""
+    """Name an operation for the audit log: its name, else its root fields, e.g. "patients"."""
     if execution_context.operation_name:
         return execution_context.operation_name
     document = execution_context.graphql_document
@@ -88,7 +88,7 @@ def _operation_label(execution_context: ExecutionContext) -> str:
                 for selection in definition.selection_set.selections
                 if isinstance(selection, FieldNode)
             ]
-            return "{" + ",".join(fields) + "}"
+            return ",".join(fields)
     return "(anonymous)"
 
 

@@ -3,7 +3,9 @@
 Objects carry the id of the patient they belong to, so a nested field such
 as ``Allocation.payment`` checks the same rule as ``node(id:)``: a patient
 reaches only their own records, staff reach all, and a partner reaches what
-its API key's scopes allow.
+its API key's scopes allow. Every field guarded here is nullable, so a
+refusal nulls that field alone, with a FORBIDDEN error beside it, and the
+rest of the response survives.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def _scope_permission(scope: Scope) -> type[BasePermission]:
         {
             "scope": scope,
             "message": (
-                f"Not allowed: this needs the {scope.value} scope on this patient's records."
+                f"This API key lacks the {scope.value} scope; "
+                "ask the practice for a key that includes it."
             ),
             "error_extensions": {"code": "FORBIDDEN", "scope": scope.value},
         },

@@ -12,11 +12,12 @@ from db import models
 from db.base import Base
 from resolvers import listings
 from resolvers.errors import BillingError
+from resolvers.payment_events import latest_visible_event_id
 from resolvers.principals import Role, Scope
 from schema.context import Info
 from schema.enums import PaymentMethodType, PaymentStatus
 from schema.errors import ClientError
-from schema.ids import MISSING_ID, database_id_or_missing, decode_global_id
+from schema.ids import MISSING_ID, database_id_or_missing, decode_global_id, encode_event_cursor
 from schema.types.appointment import Appointment
 from schema.types.audit import AuditQueries
 from schema.types.connections import to_connection
@@ -44,6 +45,9 @@ class PaymentFilter:
     )
     to: datetime | None = strawberry.field(default=None, description="Created before this time.")
     patient_id: strawberry.ID | None = None
+    confirmation_number: str | None = strawberry.field(
+        default=None, description="The code a patient quotes, e.g. CGH-7KQ2-M9XA."
+    )
 
 
 def _owner_of(row: Base) -> int:
@@ -145,6 +149,7 @@ class Query(AuditQueries):
                 method_types=filter.method_type,
                 created_from=filter.from_,
                 created_to=filter.to,
+                confirmation_number=filter.confirmation_number,
             )
             async with info.context.database.session() as session:
                 page = await listings.list_payments(
@@ -155,3 +160,17 @@ class Query(AuditQueries):
         for row in page.rows:
             info.context.note_patient_read(row.patient_id)
         return to_connection(page, Payment.from_row)
+
+    @strawberry.field(
+        description="The cursor of the newest payment event you may see, or null if there is "
+        "none. Pass it to paymentEvents(after:) to follow events from now on instead of "
+        "replaying the history."
+    )
+    async def latest_payment_event_cursor(self, info: Info) -> str | None:
+        try:
+            principal = await info.context.require_principal()
+            async with info.context.database.session() as session:
+                event_id = await latest_visible_event_id(session, principal)
+        except BillingError as error:
+            raise ClientError(error) from error
+        return encode_event_cursor(event_id) if event_id is not None else None

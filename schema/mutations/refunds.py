@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
-from db import models
 from resolvers.errors import BillingError
 from resolvers.refunds import RefundRequest, refund_payment
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.ids import database_id_or_missing
-from schema.types.money import Money, money
-from schema.types.payment import Payment
-
-
-@strawberry.type(description="Money returned to the patient from a payment.")
-class Refund:
-    amount: Money
-    reason: str
-    status: str = strawberry.field(description="PENDING, SUCCEEDED or FAILED.")
-    failure_reason: str | None
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: models.Refund) -> Refund:
-        return cls(
-            amount=money(row.amount_cents),
-            reason=row.reason,
-            status=row.status,
-            failure_reason=row.failure_reason,
-            created_at=row.created_at,
-        )
+from schema.types.payment import Payment, Refund
 
 
 @strawberry.input
@@ -58,7 +35,9 @@ class RefundPaymentPayload:
 class RefundMutations:
     @strawberry.mutation(
         description="Refund all or part of a succeeded payment: never more than was "
-        "captured less earlier refunds. Staff, or API keys with payments:write."
+        "captured less earlier refunds. Staff, or API keys with payments:write. The money "
+        "comes off the invoices the payment paid, newest first, so they owe it again until "
+        "the invoice is adjusted."
     )
     async def refund_payment(self, info: Info, input: RefundPaymentInput) -> RefundPaymentPayload:
         try:

@@ -48,7 +48,7 @@ class Appointment(relay.Node):
         )
 
     @strawberry.field(permission_classes=[ReadPatients])
-    async def clinician(self, info: Info) -> Clinician:
+    async def clinician(self, info: Info) -> Clinician | None:
         row = await info.context.loaders.clinician.load(self.clinician_id)
         if row is None:
             raise LookupError(

@@ -47,7 +47,7 @@ class Allocation:
         )
 
     @strawberry.field(permission_classes=[ReadPatients])
-    async def invoice(self, info: Info) -> Invoice:
+    async def invoice(self, info: Info) -> Invoice | None:
         row = await info.context.loaders.invoice.load(self.invoice_id)
         if row is None:
             raise LookupError(f"allocation refers to missing invoice {self.invoice_id}")
@@ -56,7 +56,7 @@ class Allocation:
     @strawberry.field(permission_classes=[ReadPayments])
     async def payment(
         self, info: Info
-    ) -> Annotated[Payment, strawberry.lazy("schema.types.payment")]:
+    ) -> Annotated[Payment, strawberry.lazy("schema.types.payment")] | None:
         from schema.types.payment import Payment
 
         row = await info.context.loaders.payment.load(self.payment_id)
@@ -92,7 +92,7 @@ class Invoice(relay.Node):
         )
 
     @strawberry.field(permission_classes=[ReadPatients])
-    async def lines(self, info: Info) -> list[InvoiceLine]:
+    async def lines(self, info: Info) -> list[InvoiceLine] | None:
         rows = await info.context.loaders.invoice_lines.load(self.id)
         return [
             InvoiceLine(
@@ -145,6 +145,6 @@ class Invoice(relay.Node):
         description="Payments applied to this invoice, excluding failed ones.",
         permission_classes=[ReadPayments],
     )
-    async def allocations(self, info: Info) -> list[Allocation]:
+    async def allocations(self, info: Info) -> list[Allocation] | None:
         rows = await info.context.loaders.invoice_allocations.load(self.id)
         return [Allocation.from_row(row, self.patient_id) for row in rows]

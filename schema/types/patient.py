@@ -43,14 +43,14 @@ class Patient(relay.Node):
         description="Still owed on open invoices after succeeded and in-flight payments.",
         permission_classes=[ReadPatients],
     )
-    async def balance(self, info: Info) -> Money:
+    async def balance(self, info: Info) -> Money | None:
         return money(await info.context.loaders.balance.load(self.id))
 
     @strawberry.field(
         description="Money paid beyond what invoices owed, held for the patient.",
         permission_classes=[ReadPatients],
     )
-    async def account_credit(self, info: Info) -> Money:
+    async def account_credit(self, info: Info) -> Money | None:
         return money(await info.context.loaders.account_credit.load(self.id))
 
     @strawberry.field(
@@ -123,7 +123,7 @@ class Patient(relay.Node):
         description="Stored cards and bank accounts, excluding removed ones.",
         permission_classes=[ReadPayments],
     )
-    async def payment_methods(self, info: Info) -> list[PaymentMethod]:
+    async def payment_methods(self, info: Info) -> list[PaymentMethod] | None:
         async with info.context.database.session() as session:
             rows = await list_payment_methods(session, self.id)
         return [PaymentMethod.from_row(row) for row in rows]

@@ -80,6 +80,39 @@ class PaymentEvent:
         return strawberry.ID(encode_global_id("Payment", self.payment_db_id))
 
 
+@strawberry.type(description="Money returned to the patient from a payment.")
+class Refund:
+    amount: Money
+    reason: str = strawberry.field(description="Why, as the staff member or partner wrote it.")
+    status: str = strawberry.field(description="PENDING, SUCCEEDED or FAILED.")
+    failure_reason: str | None
+    requested_by: str = strawberry.field(description='Who asked, e.g. "staff:3" or "api_key:7".')
+    created_at: datetime
+    refund_db_id: strawberry.Private[int]
+    payment_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Refund) -> Refund:
+        return cls(
+            amount=money(row.amount_cents),
+            reason=row.reason,
+            status=row.status,
+            failure_reason=row.failure_reason,
+            requested_by=row.requested_by,
+            created_at=row.created_at,
+            refund_db_id=row.id,
+            payment_db_id=row.payment_id,
+        )
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Refund", self.refund_db_id))
+
+    @strawberry.field
+    def payment_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Payment", self.payment_db_id))
+
+
 @strawberry.type
 class Payment(relay.Node):
     id: relay.NodeID[int]
@@ -133,7 +166,7 @@ class Payment(relay.Node):
         return money(self.refunded_cents, self.currency)
 
     @strawberry.field(permission_classes=[ReadPayments])
-    async def method(self, info: Info) -> PaymentMethod:
+    async def method(self, info: Info) -> PaymentMethod | None:
         row = await info.context.loaders.payment_method.load(self.payment_method_id)
         if row is None:
             raise LookupError(
@@ -146,7 +179,7 @@ class Payment(relay.Node):
         "A refund shows as a negative amount on the invoice it came off.",
         permission_classes=[ReadPayments],
     )
-    async def allocations(self, info: Info) -> list[Allocation]:
+    async def allocations(self, info: Info) -> list[Allocation] | None:
         rows = await info.context.loaders.payment_allocations.load(self.id)
         return [Allocation.from_row(row, self.patient_id) for row in rows]
 
@@ -165,14 +198,22 @@ class Payment(relay.Node):
     )
     async def patient(
         self, info: Info
-    ) -> Annotated[Patient, strawberry.lazy("schema.types.patient")]:
+    ) -> Annotated[Patient, strawberry.lazy("schema.types.patient")] | None:
         from schema.types.patient import Patient
 
         async with info.context.database.session() as session:
             row = await session.get_one(models.Patient, self.patient_id)
         return Patient.from_row(row)
 
+    @strawberry.field(
+        description="Refunds of this payment, oldest first, with their reasons.",
+        permission_classes=[ReadPayments],
+    )
+    async def refunds(self, info: Info) -> list[Refund] | None:
+        rows = await info.context.loaders.payment_refunds.load(self.id)
+        return [Refund.from_row(row) for row in rows]
+
     @strawberry.field(permission_classes=[ReadPayments])
-    async def events(self, info: Info) -> list[PaymentEvent]:
+    async def events(self, info: Info) -> list[PaymentEvent] | None:
         rows = await info.context.loaders.payment_events.load(self.id)
         return [PaymentEvent.from_row(row, self.patient_id) for row in rows]

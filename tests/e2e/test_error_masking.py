@@ -156,8 +156,11 @@ def corrupt_read(masking_gateway: GatewayServer) -> CorruptRead:
 
 
 def only_error(response: CapturedResponse) -> dict[str, Any]:
+    """Return the masked error, which each invoice's failed lines field repeats."""
     errors = response.body.get("errors") or []
-    assert len(errors) == 1, f"expected one error, got {errors}"
+    assert errors, "expected a masked error"
+    distinct = {(error["message"], str(error.get("extensions"))) for error in errors}
+    assert len(distinct) == 1, f"expected one distinct error, got {errors}"
     error: dict[str, Any] = errors[0]
     return error
 
