@@ -52,8 +52,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # password in a rejected GET mutation; the gateway logs every operation
     # itself. Its own loggers stay at INFO at most, for the same reason.
     uvicorn_level = "info" if settings.log_level == "DEBUG" else settings.log_level.lower()
+    # X-Forwarded-For sets the client address that sign-in limits count and the
+    # audit log records, so it is believed only from the proxies configured.
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=uvicorn_level, access_log=False
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=uvicorn_level,
+        access_log=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     return 0
 

@@ -63,6 +63,8 @@ class Settings:
     staff_session: timedelta = timedelta(hours=8)
     ws_auth_recheck_seconds: float = 30
     profile: str = "production"
+    # Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
     schema_limits: SchemaLimits = field(default_factory=SchemaLimits)
     sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
     statement_descriptor: str = "CEDAR GROVE HLTH"
@@ -112,6 +114,7 @@ class Settings:
             ),
             ws_auth_recheck_seconds=_number(env, "BILLING_WS_AUTH_RECHECK_SECONDS", 30),
             profile=profile,
+            trusted_proxies=_text(env, "BILLING_TRUSTED_PROXIES", ""),
             schema_limits=_schema_limits(env, demo=profile == "demo"),
             sign_in_limits=SignInLimits(
                 failures_per_email=_integer(env, "BILLING_SIGN_IN_FAILURES_PER_EMAIL", 5),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import unicodedata
@@ -140,21 +141,23 @@ async def log_in(
 ) -> SignedIn:
     """Check an email and password and issue a new session token."""
     email = normalize_email(email)
-    if guard is not None:
-        await guard.check(email, client_address)
-    async with factory() as session:
-        patient = await session.scalar(select(Patient).where(Patient.email == email))
+    attempt = guard.attempt(email, client_address) if guard else contextlib.nullcontext()
+    async with attempt:
+        async with factory() as session:
+            patient = await session.scalar(select(Patient).where(Patient.email == email))
 
-    # Verify even for an unknown email, so timing does not reveal accounts.
-    # Argon2 takes tens of milliseconds of CPU, so it runs off the event loop.
-    matches = await asyncio.to_thread(
-        verify_password, patient.password_hash if patient else None, password
-    )
-    if not matches or patient is None:
-        logger.info("sign-in rejected: wrong email or password")
-        if guard is not None:
-            await guard.record_failure(email)
-        raise InvalidCredentialsError("Email or password is incorrect. Check both and try again.")
+        # Verify even for an unknown email, so timing does not reveal accounts.
+        # Argon2 takes tens of milliseconds of CPU, so it runs off the event loop.
+        matches = await asyncio.to_thread(
+            verify_password, patient.password_hash if patient else None, password
+        )
+        if not matches or patient is None:
+            logger.info("sign-in rejected: wrong email or password")
+            if guard is not None:
+                await guard.record_failure(email)
+            raise InvalidCredentialsError(
+                "Email or password is incorrect. Check both and try again."
+            )
 
     async with write_transaction(factory) as session:
         token = await issue_session(session, policy, patient_id=patient.id)

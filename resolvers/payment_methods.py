@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,10 +47,19 @@ def luhn_valid(digits: str) -> bool:
 
 def aba_routing_valid(routing: str) -> bool:
     """Check an ABA routing number's 3-7-1 weighted checksum."""
-    if len(routing) != 9 or not routing.isdigit():
+    if len(routing) != 9 or not _is_digits(routing):
         return False
     weights = (3, 7, 1) * 3
     return sum(int(d) * w for d, w in zip(routing, weights, strict=True)) % 10 == 0
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def _is_digits(value: str) -> bool:
+    # str.isdigit() also accepts "²" and other scripts' digits, which int() or
+    # the processor would then reject or misread.
+    return _ASCII_DIGITS.fullmatch(value) is not None
 
 
 def _digits_only(value: str) -> str:
@@ -59,7 +69,7 @@ def _digits_only(value: str) -> str:
 def validate_card(card: CardDetails, today: date) -> CardDetails:
     """Reject malformed or expired card details; return them with separators removed."""
     number = _digits_only(card.number)
-    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+    if not _is_digits(number) or not 12 <= len(number) <= 19 or not luhn_valid(number):
         raise InvalidCardError(
             "Card number is not valid; check the digits on the front of the card.",
             field="card.number",
@@ -83,7 +93,7 @@ def validate_card(card: CardDetails, today: date) -> CardDetails:
             f"Expiry year {card.exp_year} is too far ahead; check the date on the card.",
             field="card.expYear",
         )
-    if not card.cvc.isdigit() or len(card.cvc) not in (3, 4):
+    if not _is_digits(card.cvc) or len(card.cvc) not in (3, 4):
         raise InvalidCardError(
             "Security code must be the 3 digits on the back (4 on the front for Amex).",
             field="card.cvc",
@@ -97,7 +107,7 @@ def validate_bank_account(account: BankAccountDetails) -> BankAccountDetails:
     """Reject malformed ACH details; return them with separators removed."""
     routing = _digits_only(account.routing_number)
     number = _digits_only(account.account_number)
-    if len(routing) != 9 or not routing.isdigit():
+    if len(routing) != 9 or not _is_digits(routing):
         raise InvalidBankAccountError(
             "Routing number must be the 9 digits printed at the bottom left of a check.",
             field="bankAccount.routingNumber",
@@ -107,7 +117,7 @@ def validate_bank_account(account: BankAccountDetails) -> BankAccountDetails:
             f"Routing number {routing} fails its check digit; re-check the 9 digits.",
             field="bankAccount.routingNumber",
         )
-    if not number.isdigit() or not 4 <= len(number) <= 17:
+    if not _is_digits(number) or not 4 <= len(number) <= 17:
         raise InvalidBankAccountError(
             "Account number must be 4 to 17 digits; copy it from a check or your bank's app.",
             field="bankAccount.accountNumber",

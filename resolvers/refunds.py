@@ -200,7 +200,10 @@ async def refund_payment(
 ) -> RefundResult:
     """Refund all or part of a collected payment, once per idempotency key and requester."""
     info.principal.require_role(Role.STAFF, Role.PARTNER, action="refund payments")
+    # Refund errors and results describe the payment, so refunding also
+    # needs the right to read payments.
     info.principal.require_scope(Scope.PAYMENTS_WRITE)
+    info.principal.require_scope(Scope.PAYMENTS_READ)
     _validate(request)
 
     refund, payment, created = await _reserve_refund(services, info, request)

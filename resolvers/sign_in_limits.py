@@ -8,8 +8,12 @@ the password is not even checked, so a locked-out guess learns nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from resolvers.errors import RateLimitedError
@@ -29,18 +33,40 @@ class SignInGuard:
     def __init__(self, counter: AttemptCounter, limits: SignInLimits) -> None:
         self._counter = counter
         self._limits = limits
+        self._email_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @asynccontextmanager
+    async def attempt(self, email: str, client_address: str | None) -> AsyncIterator[None]:
+        """Hold one email's attempts in turn: check, verify the password, record the outcome.
+
+        Without this, concurrent guesses all pass the failure count before any
+        of them is recorded. The lock is per process; each gateway process
+        behind a load balancer serialises its own share.
+        """
+        lock = self._email_locks.get(email)
+        if lock is None:
+            lock = self._email_locks[email] = asyncio.Lock()
+        async with lock:
+            await self.check(email, client_address)
+            yield
+
+    async def check_address(self, client_address: str | None) -> None:
+        """Count an attempt from ``client_address`` (such as a sign-up) against its limit."""
+        if client_address is None:
+            return
+        key = f"sign-in:address:{client_address}"
+        attempts = await self._counter.add(key, self._limits.window_seconds)
+        if attempts > self._limits.attempts_per_address:
+            _, retry_after = await self._counter.count(key, self._limits.window_seconds)
+            logger.warning("rate limited an address (%s attempts)", attempts)
+            raise _limited(retry_after)
 
     async def check(self, email: str, client_address: str | None) -> None:
         """Count this attempt and raise RATE_LIMITED if the email or address is over its limit."""
+        await self.check_address(client_address)
         window = self._limits.window_seconds
-        if client_address is not None:
-            attempts = await self._counter.add(f"sign-in:address:{client_address}", window)
-            if attempts > self._limits.attempts_per_address:
-                key = f"sign-in:address:{client_address}"
-                _, retry_after = await self._counter.count(key, window)
-                logger.warning("sign-in rate limited for an address (%s attempts)", attempts)
-                raise _limited(retry_after)
-
         failures, retry_after = await self._counter.count(f"sign-in:email:{email}", window)
         if failures >= self._limits.failures_per_email:
             logger.warning("sign-in rate limited for an email (%s failures)", failures)

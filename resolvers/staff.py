@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -65,18 +66,21 @@ async def staff_log_in(
 ) -> StaffSignedIn:
     """Check a staff email and password and issue a session for a working day."""
     email = normalize_email(email)
-    if guard is not None:
-        await guard.check(f"staff:{email}", client_address)
-    async with factory() as session:
-        staff = await session.scalar(select(StaffMember).where(StaffMember.email == email))
+    guard_key = f"staff:{email}"
+    attempt = guard.attempt(guard_key, client_address) if guard else contextlib.nullcontext()
+    async with attempt:
+        async with factory() as session:
+            staff = await session.scalar(select(StaffMember).where(StaffMember.email == email))
 
-    stored_hash = staff.password_hash if staff is not None else None
-    matches = await asyncio.to_thread(verify_password, stored_hash, password)
-    if not matches or staff is None or staff.disabled_at is not None:
-        logger.info("staff sign-in rejected: wrong email or password, or account disabled")
-        if guard is not None:
-            await guard.record_failure(f"staff:{email}")
-        raise InvalidCredentialsError("Email or password is incorrect. Check both and try again.")
+        stored_hash = staff.password_hash if staff is not None else None
+        matches = await asyncio.to_thread(verify_password, stored_hash, password)
+        if not matches or staff is None or staff.disabled_at is not None:
+            logger.info("staff sign-in rejected: wrong email or password, or account disabled")
+            if guard is not None:
+                await guard.record_failure(guard_key)
+            raise InvalidCredentialsError(
+                "Email or password is incorrect. Check both and try again."
+            )
 
     async with write_transaction(factory) as session:
         token = await issue_session(session, policy, staff_id=staff.id)

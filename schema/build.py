@@ -21,6 +21,8 @@ from schema.extensions import (
     CloseRequestDatabase,
     MaskUnexpectedErrors,
     RequestLogger,
+    StripSuggestions,
+    SubscriptionsOverWebSocket,
     is_unexpected_error,
 )
 from schema.limits import SchemaLimits
@@ -72,6 +74,7 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     # Factories, so each operation gets fresh extension instances.
     extensions: list[Any] = [
         RequestLogger,
+        SubscriptionsOverWebSocket,
         AuditReads,
         CloseRequestDatabase,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
@@ -83,6 +86,8 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
+    if not limits.field_suggestions:
+        extensions.append(StripSuggestions)
     return BillingSchema(
         query=Query,
         mutation=Mutation,

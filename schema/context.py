@@ -46,6 +46,9 @@ class GatewayContext:
     loaders: Loaders = field(init=False)
     # Patients whose records staff or a partner read in this request, for the audit log.
     read_patient_ids: set[int] = field(default_factory=set, init=False)
+    # Operations running on this context: a batched HTTP request or a WebSocket
+    # connection runs several at once, and they share the database session.
+    active_operations: int = field(default=0, init=False)
     _principal: Principal | None = field(default=None, init=False)
     _resolved: bool = field(default=False, init=False)
 
@@ -115,6 +118,25 @@ class GatewayContext:
             request_id=self.request_id,
             client_address=self.client_address,
         )
+
+    def start_operation(self) -> None:
+        # A WebSocket connection lives for hours: data loaded by an earlier
+        # operation must not be served to a later one.
+        if self.is_websocket and self.active_operations == 0:
+            self.loaders = Loaders(self.database)
+        self.active_operations += 1
+
+    async def finish_operation(self) -> None:
+        """Close the shared database session once the last running operation ends."""
+        self.active_operations -= 1
+        if self.active_operations == 0:
+            await self.database.close()
+
+    def take_patient_reads(self) -> set[int]:
+        """Return and forget the patients read so far, before any await can add more."""
+        taken = set(self.read_patient_ids)
+        self.read_patient_ids.clear()
+        return taken
 
     def note_patient_read(self, patient_id: int) -> None:
         """Remember that this request read one patient's records, for the audit log."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 
@@ -45,6 +46,42 @@ class MaskUnexpectedErrors(MaskErrors):
         request_id = getattr(self.execution_context.context, "request_id", None)
         masked.extensions = {"code": "INTERNAL_ERROR", "requestId": request_id}
         return masked
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class StripSuggestions(SchemaExtension):
+    """Removes "Did you mean ...?" from every validation error.
+
+    Strawberry's disable_field_suggestions covers field names only; hints
+    for arguments, enum values, input fields and type names would still let
+    a client rebuild the schema with introspection turned off.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = list(getattr(result, "errors", None) or [])
+        errors += self.execution_context.pre_execution_errors or []
+        for error in errors:
+            if error.original_error is None and "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
+
+
+class SubscriptionsOverWebSocket(SchemaExtension):
+    """Rejects subscription operations that arrive over plain HTTP with a client error."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        is_subscription = _operation_type(self.execution_context) == "subscription"
+        if is_subscription and context is not None and not context.is_websocket:
+            raise GraphQLError(
+                "Subscriptions are served over WebSocket at /graphql, with the "
+                "graphql-transport-ws or graphql-ws protocol.",
+                extensions={"code": "BAD_REQUEST"},
+            )
+        yield
 
 
 class RequestLogger(SchemaExtension):
@@ -103,7 +140,12 @@ class AuditReads(SchemaExtension):
     async def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         context = self.execution_context.context
-        if context is None or not context.read_patient_ids:
+        if context is None:
+            return
+        # Taken before the first await, so reads noted meanwhile by another
+        # operation of the same batch are left for that operation to write.
+        patient_ids = context.take_patient_reads()
+        if not patient_ids:
             return
         principal = await context.principal()
         if principal is not None:
@@ -113,15 +155,18 @@ class AuditReads(SchemaExtension):
                 request_id=context.request_id,
                 client_address=context.client_address,
             )
-            await record_reads(context.services.session_factory, request, context.read_patient_ids)
-        context.read_patient_ids.clear()
+            await record_reads(context.services.session_factory, request, patient_ids)
 
 
 class CloseRequestDatabase(SchemaExtension):
-    """Returns the request's database connection to the pool when the operation ends."""
+    """Returns the request's database connection to the pool when its last operation ends."""
 
     async def on_operation(self):  # type: ignore[no-untyped-def]
-        yield
         context = self.execution_context.context
         if context is not None:
-            await context.database.close()
+            context.start_operation()
+        try:
+            yield
+        finally:
+            if context is not None:
+                await context.finish_operation()

@@ -70,6 +70,9 @@ class AuthMutations:
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
         services = info.context.services
         try:
+            # Sign-ups count against the address's limit, so one client cannot
+            # test thousands of emails for EMAIL_TAKEN.
+            await services.sign_in_guard.check_address(info.context.client_address)
             signed_in = await auth.sign_up(
                 services.session_factory,
                 name=input.name,
