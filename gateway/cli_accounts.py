@@ -10,9 +10,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, create_session_factory
+from db.models import StaffMember
 from gateway.config import Settings
 from resolvers.api_keys import create_api_key, list_api_keys, revoke_api_key
 from resolvers.errors import BillingError
@@ -110,9 +112,23 @@ def _list_api_keys(settings: Settings, _args: argparse.Namespace) -> int:
         async with factory() as session:
             return await list_api_keys(session)
 
+    print("id\tprefix\tstate\tscopes\tname")
     for api_key in _run(settings, work):
         state = "revoked" if api_key.revoked_at else "active"
         print(f"{api_key.id}\t{api_key.prefix}...\t{state}\t{api_key.scopes}\t{api_key.name}")
+    return 0
+
+
+def _list_staff(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(factory: async_sessionmaker[AsyncSession]) -> Any:
+        async with factory() as session:
+            return list(await session.scalars(select(StaffMember).order_by(StaffMember.id)))
+
+    print("actor\tauditor\tstate\temail\tname")
+    for staff in _run(settings, work):
+        state = "disabled" if staff.disabled_at else "active"
+        auditor = "yes" if staff.is_auditor else "no"
+        print(f"staff:{staff.id}\t{auditor}\t{state}\t{staff.email}\t{staff.name}")
     return 0
 
 
@@ -144,3 +160,8 @@ def add_account_commands(commands: Any) -> None:
 
     listing = commands.add_parser("list-api-keys", help="list API keys: id, prefix, state, scopes")
     listing.set_defaults(handler=_list_api_keys)
+
+    staff_list = commands.add_parser(
+        "list-staff", help="list staff accounts with the actor label the audit log uses"
+    )
+    staff_list.set_defaults(handler=_list_staff)

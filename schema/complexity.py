@@ -44,6 +44,10 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from schema.limits import SchemaLimits
 
 # Assumed length of a list field without paging arguments.
+# NOTE: an estimate, not a bound. Allocations of an invoice grow with the
+# payments made to it, so a patient who pays one invoice in many small parts
+# can send a nested allocations query that touches far more rows than its
+# estimated cost (seen: 108,000 rows for a cost of 18,741, in 1.8 s).
 LIST_FACTOR = 5
 # Reported measures are capped here, so clients in any language can read them.
 MAX_REPORTED = 2**31 - 1
