@@ -7,7 +7,9 @@ import contextlib
 import logging
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +29,8 @@ from resolvers.sessions import SessionPolicy, issue_session
 from resolvers.sign_in_limits import SignInGuard
 
 logger = logging.getLogger(__name__)
+
+AccountT = TypeVar("AccountT")
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -130,6 +134,38 @@ async def sign_up(
     return SignedIn(token=token, patient=patient)
 
 
+async def check_credentials(
+    load_password_hash: Callable[[], Awaitable[tuple[AccountT, str] | None]],
+    password: str,
+    *,
+    guard: SignInGuard | None,
+    guard_key: str,
+    client_address: str | None,
+) -> AccountT:
+    """Return the account whose password matches, or raise INVALID_CREDENTIALS.
+
+    ``load_password_hash`` returns the account and its hash, or None for an
+    unknown or disabled account. Attempts for one ``guard_key`` run in turn
+    and count against the sign-in limits.
+    """
+    attempt = guard.attempt(guard_key, client_address) if guard else contextlib.nullcontext()
+    async with attempt:
+        found = await load_password_hash()
+
+        # Verify even for an unknown email, so timing does not reveal accounts.
+        # Argon2 takes tens of milliseconds of CPU, so it runs off the event loop.
+        stored_hash = found[1] if found is not None else None
+        matches = await asyncio.to_thread(verify_password, stored_hash, password)
+        if not matches or found is None:
+            logger.info("sign-in rejected: wrong email or password, or account disabled")
+            if guard is not None:
+                await guard.record_failure(guard_key)
+            raise InvalidCredentialsError(
+                "Email or password is incorrect. Check both and try again."
+            )
+    return found[0]
+
+
 async def log_in(
     factory: async_sessionmaker[AsyncSession],
     *,
@@ -141,23 +177,15 @@ async def log_in(
 ) -> SignedIn:
     """Check an email and password and issue a new session token."""
     email = normalize_email(email)
-    attempt = guard.attempt(email, client_address) if guard else contextlib.nullcontext()
-    async with attempt:
+
+    async def load() -> tuple[Patient, str] | None:
         async with factory() as session:
             patient = await session.scalar(select(Patient).where(Patient.email == email))
+        return (patient, patient.password_hash) if patient is not None else None
 
-        # Verify even for an unknown email, so timing does not reveal accounts.
-        # Argon2 takes tens of milliseconds of CPU, so it runs off the event loop.
-        matches = await asyncio.to_thread(
-            verify_password, patient.password_hash if patient else None, password
-        )
-        if not matches or patient is None:
-            logger.info("sign-in rejected: wrong email or password")
-            if guard is not None:
-                await guard.record_failure(email)
-            raise InvalidCredentialsError(
-                "Email or password is incorrect. Check both and try again."
-            )
+    patient = await check_credentials(
+        load, password, guard=guard, guard_key=email, client_address=client_address
+    )
 
     async with write_transaction(factory) as session:
         token = await issue_session(session, policy, patient_id=patient.id)

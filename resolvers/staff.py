@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -12,9 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import write_transaction
 from db.models import StaffMember
-from resolvers.auth import check_new_email, check_new_password, normalize_email
-from resolvers.errors import EmailTakenError, InvalidCredentialsError
-from resolvers.passwords import hash_password, verify_password
+from resolvers.auth import (
+    check_credentials,
+    check_new_email,
+    check_new_password,
+    normalize_email,
+)
+from resolvers.errors import EmailTakenError
+from resolvers.passwords import hash_password
 from resolvers.sessions import SessionPolicy, issue_session
 from resolvers.sign_in_limits import SignInGuard
 
@@ -66,21 +70,18 @@ async def staff_log_in(
 ) -> StaffSignedIn:
     """Check a staff email and password and issue a session for a working day."""
     email = normalize_email(email)
-    guard_key = f"staff:{email}"
-    attempt = guard.attempt(guard_key, client_address) if guard else contextlib.nullcontext()
-    async with attempt:
+
+    async def load() -> tuple[StaffMember, str] | None:
         async with factory() as session:
             staff = await session.scalar(select(StaffMember).where(StaffMember.email == email))
+        if staff is None or staff.disabled_at is not None:
+            return None
+        return staff, staff.password_hash
 
-        stored_hash = staff.password_hash if staff is not None else None
-        matches = await asyncio.to_thread(verify_password, stored_hash, password)
-        if not matches or staff is None or staff.disabled_at is not None:
-            logger.info("staff sign-in rejected: wrong email or password, or account disabled")
-            if guard is not None:
-                await guard.record_failure(guard_key)
-            raise InvalidCredentialsError(
-                "Email or password is incorrect. Check both and try again."
-            )
+    # Staff emails count apart from patients' with the same address.
+    staff = await check_credentials(
+        load, password, guard=guard, guard_key=f"staff:{email}", client_address=client_address
+    )
 
     async with write_transaction(factory) as session:
         token = await issue_session(session, policy, staff_id=staff.id)
