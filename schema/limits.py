@@ -15,7 +15,7 @@ class SchemaLimits:
     # Lexical tokens in one document, a bound on parsing work.
     max_tokens: int = 2_000
     # Estimated rows an operation may touch (schema/complexity.py). That history
-    # query with pages of 100 costs about 5,500.
+    # query with pages of 100 costs about 17,500.
     max_cost: int = 20_000
     # Operations in one batched HTTP request (a JSON array of operations).
     max_batch_operations: int = 10

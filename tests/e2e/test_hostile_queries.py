@@ -42,7 +42,7 @@ from tests.e2e.server import GatewayServer
 MAX_DEPTH = 5
 MAX_ALIASES = 3
 MAX_TOKENS = 100
-MAX_COST = 100
+MAX_COST = 200
 MAX_BATCH_OPERATIONS = 2
 MAX_BODY_BYTES = 2_000
 MAX_SUBSCRIPTIONS = 2
@@ -73,28 +73,30 @@ mutation DepthAtLimit($input: PayBillInput!) {
 # ``cents`` sits at depth 6.
 DEPTH_OVER_LIMIT = """
 mutation DepthOverLimit($input: PayBillInput!) {
-  payBill(input: $input) { payment { allocations { invoice { lines { amount { cents } } } } } }
+  payBill(input: $input) {
+    payment { allocations { invoice { appointment { clinician { name } } } } }
+  }
 }
 """
 
-# payBill 1 + payment 1 + patient 1 + invoices 48 * (1 + pageInfo 1) = 99.
+# payBill 1 + payment 1 + patient 1 + invoices 98 * (1 + pageInfo 1) = 199.
 COST_UNDER_LIMIT = """
 mutation CostUnderLimit($input: PayBillInput!) {
   payBill(input: $input) {
-    payment { id patient { invoices(first: 48) { pageInfo { hasNextPage } } } }
+    payment { id patient { invoices(first: 98) { pageInfo { hasNextPage } } } }
   }
 }
 """
 
-# The same with first: 49 costs 101.
+# The same with first: 99 costs 201.
 COST_OVER_LIMIT = """
 mutation CostOverLimit($input: PayBillInput!) {
   payBill(input: $input) {
-    payment { id patient { invoices(first: 49) { pageInfo { hasNextPage } } } }
+    payment { id patient { invoices(first: 99) { pageInfo { hasNextPage } } } }
   }
 }
 """
-COST_OVER_LIMIT_VALUE = 101
+COST_OVER_LIMIT_VALUE = 201
 
 # A variable page size is unknown during validation, so it counts as the
 # maximum of 100: 1 + 100 * 2 = 201, whatever the variable holds.

@@ -46,3 +46,12 @@ async def test_costly_operation_rejected_before_execution() -> None:
 
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "QUERY_TOO_COSTLY", "cost": 81, "limit": 50}
+
+
+def test_allocation_cycles_cost_more_than_plain_lists() -> None:
+    cycle = (
+        "{ me { payments(first: 20) { edges { node { allocations { payment "
+        "{ allocations { invoice { allocations { amount { cents } } } } } } } } } } }"
+    )
+
+    assert _cost(cycle) > SchemaLimits().max_cost
