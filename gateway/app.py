@@ -80,9 +80,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             self.watch.unregister(websocket)
 
     async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Strawberry answers a malformed request (bad JSON, too many batched
-        # operations) in plain text; clients get the same JSON error shape
-        # as every other error instead.
+        # Strawberry rejects a malformed request (bad JSON, too many batched
+        # operations) in plain text. Clients get the JSON error shape of
+        # every other error instead.
         request = Request(scope, receive=receive)
         try:
             response = await self.run(request)

@@ -90,9 +90,9 @@ class ConnectionWatch:
             return False
         return await session_is_active(self._factory, principal.session_id)
 
-    async def _close(self, websocket: WebSocket, watched: _Watched, why: str) -> None:
+    async def _close(self, websocket: WebSocket, watched: _Watched, reason: str) -> None:
         self.unregister(websocket)
-        logger.info("closing websocket of %s: %s", watched.principal.actor, why)
+        logger.info("closing websocket of %s: %s", watched.principal.actor, reason)
         if websocket.client_state is WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError):
                 await websocket.close(code=SESSION_ENDED_CLOSE_CODE, reason="Session ended")

@@ -33,7 +33,7 @@ class AuditAction(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RequestInfo:
-    """Who made a request, and from where: the part of the audit row the caller knows."""
+    """The requester and its address: the part of an audit row the caller supplies."""
 
     principal: Principal
     operation: str

@@ -102,7 +102,7 @@ class EmailTakenError(BillingError):
 
 
 class InvalidCredentialsError(BillingError):
-    """Raised at sign-in when the email or password is wrong; it never says which."""
+    """Raised at sign-in when the email or password is wrong; the message never reveals which."""
 
     code = "INVALID_CREDENTIALS"
 
@@ -130,7 +130,7 @@ class RateLimitedError(BillingError):
 
 
 class RefundExceedsPaymentError(BillingError):
-    """Raised when a refund asks for more than was captured less earlier refunds."""
+    """Raised when a refund requests more than was captured less earlier refunds."""
 
     code = "REFUND_EXCEEDS_PAYMENT"
 

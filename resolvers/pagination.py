@@ -57,7 +57,7 @@ _BAD_CURSOR = "after is not a cursor from this connection; pass an edge's cursor
 
 
 def _value_kind(key: SortKey) -> type:
-    """The Python type a sort column holds: datetime, date, int or str."""
+    """Return the Python type a sort column contains: datetime, date, int or str."""
     column_type = key.column.type
     python_type = getattr(column_type, "impl", column_type).python_type
     if python_type not in (datetime, date, int, str):

@@ -54,7 +54,7 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 class StripSuggestions(SchemaExtension):
     """Removes "Did you mean ...?" from every validation error.
 
-    Strawberry's disable_field_suggestions covers field names only; hints
+    Strawberry's disable_field_suggestions covers field names only. Hints
     for arguments, enum values, input fields and type names would still let
     a client rebuild the schema with introspection turned off.
     """

@@ -1,7 +1,7 @@
 """Field permissions: every field that returns records checks the principal's scope on them.
 
 Objects carry the id of the patient they belong to, so a nested field such
-as ``Allocation.payment`` checks the same rule as ``node(id:)``: a patient
+as ``Allocation.payment`` checks the same rule as ``node(id:)``. A patient
 reaches only their own records, staff reach all, and a partner reaches what
 its API key's scopes allow. Every field guarded here is nullable, so a
 refusal nulls that field alone, with a FORBIDDEN error beside it, and the

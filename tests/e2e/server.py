@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def gateway_environment(database_url: str) -> dict[str, str]:
             "BILLING_SANDBOX_CARD_DELAY_SECONDS": str(CARD_DELAY_SECONDS),
             "BILLING_SANDBOX_ACH_DELAY_SECONDS": str(ACH_DELAY_SECONDS),
             # Every test client signs up and in from 127.0.0.1, so the
-            # per-address limit would stop the suite; test_sign_in_limits
+            # per-address limit would stop the suite. test_sign_in_limits
             # checks that limit on a server of its own.
             "BILLING_SIGN_IN_ATTEMPTS_PER_ADDRESS": "100000",
             "PYTHONUNBUFFERED": "1",
@@ -114,11 +115,14 @@ def wait_until_healthy(server: GatewayServer) -> None:
     )
 
 
-def start_gateway(work_dir: Path) -> GatewayServer:
-    """Migrate a fresh SQLite file in ``work_dir`` and serve the gateway on a free port."""
+def start_gateway(work_dir: Path, settings: Mapping[str, str] | None = None) -> GatewayServer:
+    """Migrate a fresh SQLite file in ``work_dir`` and serve the gateway on a free port.
+
+    ``settings`` are extra environment variables, such as smaller limits.
+    """
     database_path = work_dir / "billing.db"
     database_url = f"sqlite+aiosqlite:///{database_path}"
-    env = gateway_environment(database_url)
+    env = gateway_environment(database_url) | dict(settings or {})
     migrate_database(env, work_dir / "migrate.log")
 
     port = find_free_port()

@@ -1,4 +1,4 @@
-"""Batched HTTP requests: each operation is answered and audited as if sent alone."""
+"""Batched HTTP requests: each operation is executed and audited as if sent alone."""
 
 from __future__ import annotations
 
